@@ -1,0 +1,380 @@
+/**
+ * The plain (resolved) shapes of CopiedObject's inputs, and the rules they must obey.
+ * Everything here is pure: `check` runs it before any request is sent.
+ */
+
+/** The engine's placeholder for a value not known during preview. */
+export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+export interface S3Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface S3Locator {
+  bucket: string;
+  key: string;
+  /** Source only: copy this version (how a version is promoted over the current one). */
+  versionId?: string;
+  region?: string;
+  /** An S3-compatible server, e.g. `http://127.0.0.1:9000`. */
+  endpoint?: string;
+  forcePathStyle?: boolean;
+  credentials?: S3Credentials;
+}
+
+export type AzureCredentials = { accountKey: string } | { sasToken: string } | { connectionString: string };
+
+export interface AzureBlobLocator {
+  accountUrl?: string;
+  account?: string;
+  container: string;
+  blob: string;
+  snapshot?: string;
+  versionId?: string;
+  credentials?: AzureCredentials;
+}
+
+export interface AzureFileLocator {
+  accountUrl?: string;
+  account?: string;
+  share: string;
+  path: string;
+  shareSnapshot?: string;
+  credentials?: AzureCredentials;
+}
+
+export type Locator =
+  | { s3: S3Locator }
+  | { azureBlob: AzureBlobLocator }
+  | { azureFile: AzureFileLocator }
+  | { url: string };
+
+export type LocatorKind = "s3" | "azureBlob" | "azureFile" | "url";
+
+export type Strategy = "auto" | "copy" | "multipart" | "blocks" | "sync" | "stream";
+
+export interface CopyOptions {
+  metadata?: Record<string, string>;
+  tags?: Record<string, string>;
+  contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  storageClass?: string;
+  accessTier?: string;
+  serverSideEncryption?: string;
+  kmsKeyId?: string;
+  sourceEtag?: string;
+  strategy?: Strategy;
+  partSizeBytes?: number;
+  concurrency?: number;
+  timeoutSeconds?: number;
+  pollIntervalSeconds?: number;
+  trackSource?: boolean;
+  verify?: boolean;
+}
+
+/**
+ * What the provider receives. CopiedObject lifts each locator's `credentials` into a
+ * top-level secret property, so that the engine keeps them secret in state whatever
+ * it does with nested secrets, and so that `source` and `destination` stay readable.
+ */
+export interface WireInputs extends CopyOptions {
+  source: Locator;
+  destination: Locator;
+  sourceCredentials?: S3Credentials | AzureCredentials;
+  destinationCredentials?: S3Credentials | AzureCredentials;
+}
+
+export interface Failure {
+  property: string;
+  reason: string;
+}
+
+export const DEFAULT_TIMEOUT_SECONDS = 3600;
+export const MiB = 1024 * 1024;
+export const GiB = 1024 * MiB;
+
+const OPTION_KEYS = [
+  "metadata", "tags", "contentType", "cacheControl", "contentDisposition", "contentEncoding",
+  "contentLanguage", "storageClass", "accessTier", "serverSideEncryption", "kmsKeyId", "sourceEtag",
+  "strategy", "partSizeBytes", "concurrency", "timeoutSeconds", "pollIntervalSeconds", "trackSource", "verify",
+] as const;
+const TOP_KEYS = ["source", "destination", "sourceCredentials", "destinationCredentials", ...OPTION_KEYS];
+const LOCATOR_KEYS: Record<LocatorKind, readonly string[]> = {
+  s3: ["bucket", "key", "versionId", "region", "endpoint", "forcePathStyle", "credentials"],
+  azureBlob: ["accountUrl", "account", "container", "blob", "snapshot", "versionId", "credentials"],
+  azureFile: ["accountUrl", "account", "share", "path", "shareSnapshot", "credentials"],
+  url: [],
+};
+const STRATEGIES: readonly Strategy[] = ["auto", "copy", "multipart", "blocks", "sync", "stream"];
+const S3_STORAGE_CLASSES = [
+  "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
+  "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
+];
+const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
+
+/** Stores this release can copy between. The others are typed but rejected at check. */
+const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3"];
+
+export function isUnknown(value: unknown): boolean {
+  return value === UNKNOWN;
+}
+
+/** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
+export function locatorKind(locator: Locator): LocatorKind {
+  return Object.keys(locator)[0] as LocatorKind;
+}
+
+/** Validates what `check` receives. Returns every failure, so one preview shows them all. */
+export function validateInputs(news: Record<string, unknown>): Failure[] {
+  const failures: Failure[] = [];
+  const fail = (property: string, reason: string) => failures.push({ property, reason });
+
+  for (const key of Object.keys(news)) {
+    if (key === "__provider" || TOP_KEYS.includes(key)) continue;
+    fail(key, `is not an option of CopiedObject${suggest(key, TOP_KEYS)}. The options are: ${OPTION_KEYS.join(", ")}.`);
+  }
+  const sourceKind = validateLocator(news.source, "source", fail);
+  const destinationKind = validateLocator(news.destination, "destination", fail);
+  validateCredentials(news.sourceCredentials, sourceKind, "source", fail);
+  validateCredentials(news.destinationCredentials, destinationKind, "destination", fail);
+  validateOptions(news, destinationKind, fail);
+  if (sourceKind && destinationKind) validatePair(news as unknown as WireInputs, sourceKind, destinationKind, fail);
+  return failures;
+}
+
+type Fail = (property: string, reason: string) => void;
+
+function validateLocator(value: unknown, where: "source" | "destination", fail: Fail): LocatorKind | undefined {
+  if (isUnknown(value)) return undefined;
+  if (!isPlainObject(value)) {
+    fail(where, `is required: give exactly one of { s3 }, { azureBlob }, { azureFile }${where === "source" ? " or { url }" : ""}.`);
+    return undefined;
+  }
+  const kinds = Object.keys(value).filter((k) => value[k] !== undefined && value[k] !== null);
+  if (kinds.length !== 1) {
+    fail(where, `must have exactly one of the keys s3, azureBlob, azureFile${where === "source" ? ", url" : ""} (got ${kinds.length ? kinds.join(", ") : "none"}).`);
+    return undefined;
+  }
+  const kind = kinds[0];
+  if (!(kind in LOCATOR_KEYS)) {
+    fail(`${where}.${kind}`, `is not a kind of location${suggest(kind, Object.keys(LOCATOR_KEYS))}. Use s3, azureBlob, azureFile or url.`);
+    return undefined;
+  }
+  const typed = kind as LocatorKind;
+  if (typed === "url" && where === "destination") {
+    fail("destination.url", "a URL can only be a source: nothing can be written to it. Copy to an s3, azureBlob or azureFile destination.");
+    return undefined;
+  }
+  if (!SUPPORTED_KINDS.includes(typed)) {
+    fail(`${where}.${typed}`, `${typed} locations are not supported yet by this release of pulumi-copied-object; only s3 is. Upgrade the package when ${typed} support lands.`);
+    return typed;
+  }
+  const body = value[kind];
+  if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
+  return typed;
+}
+
+function validateS3Locator(value: unknown, path: string, where: "source" | "destination", fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (!isPlainObject(value)) {
+    fail(path, "must be an object with at least bucket and key.");
+    return;
+  }
+  for (const key of Object.keys(value)) {
+    if (!LOCATOR_KEYS.s3.includes(key)) fail(`${path}.${key}`, `is not a field of an s3 location${suggest(key, LOCATOR_KEYS.s3)}. The fields are: ${LOCATOR_KEYS.s3.join(", ")}.`);
+  }
+  const customEndpoint = value.endpoint !== undefined;
+  checkBucketName(value.bucket, `${path}.bucket`, customEndpoint, fail);
+  checkObjectKey(value.key, `${path}.key`, fail);
+  if (value.versionId !== undefined) {
+    if (where === "destination") fail(`${path}.versionId`, "applies to sources only: S3 assigns the destination's version id, which is output as versionId. Remove it.");
+    else checkNonEmptyString(value.versionId, `${path}.versionId`, fail, 1024);
+  }
+  if (value.region !== undefined && !isUnknown(value.region)) {
+    if (typeof value.region !== "string" || !/^[a-z0-9-]{1,64}$/.test(value.region)) fail(`${path}.region`, `must be an AWS region name such as "eu-west-1" (got ${show(value.region)}).`);
+  }
+  if (value.endpoint !== undefined) checkHttpUrl(value.endpoint, `${path}.endpoint`, fail);
+  if (value.forcePathStyle !== undefined) checkBoolean(value.forcePathStyle, `${path}.forcePathStyle`, fail);
+  if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+}
+
+function checkBucketName(value: unknown, path: string, customEndpoint: boolean, fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (typeof value !== "string" || value.length === 0) return void fail(path, "is required: the bucket's name, e.g. \"my-bucket\".");
+  // AWS's rules; an S3-compatible server may also allow legacy names (upper case, underscores).
+  const pattern = customEndpoint ? /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/ : /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+  const problems: string[] = [];
+  if (!pattern.test(value)) problems.push(customEndpoint ? "3-255 letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit" : "3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit");
+  if (value.includes("..")) problems.push("no two adjacent dots");
+  if (/^\d+\.\d+\.\d+\.\d+$/.test(value)) problems.push("not an IP address");
+  if (value.startsWith("s3://") || value.includes("/")) problems.push("the bare name, without s3:// or a path (put the path in key)");
+  if (problems.length) fail(path, `must be a valid bucket name: ${problems.join("; ")} (got ${show(value)}).`);
+}
+
+function checkObjectKey(value: unknown, path: string, fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (typeof value !== "string" || value.length === 0) return void fail(path, "is required: the object's key, e.g. \"db/seed.sql.gz\".");
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > 1024) fail(path, `is ${bytes} bytes long in UTF-8; S3 keys are at most 1024 bytes. Shorten it.`);
+}
+
+function validateCredentials(value: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
+  if (value === undefined || isUnknown(value)) return;
+  const path = `${where}.${kind ?? "?"}.credentials`;
+  if (!isPlainObject(value)) return void fail(path, "must be an object.");
+  if (kind === "s3") {
+    for (const key of Object.keys(value)) {
+      if (!["accessKeyId", "secretAccessKey", "sessionToken"].includes(key)) fail(`${path}.${key}`, "is not a field of S3 credentials: use accessKeyId, secretAccessKey and, for temporary credentials, sessionToken.");
+    }
+    // Never echo the value: it is a credential.
+    for (const key of ["accessKeyId", "secretAccessKey"]) {
+      if (isUnknown(value[key])) continue;
+      if (typeof value[key] !== "string" || value[key] === "") fail(`${path}.${key}`, "is required when credentials are given (or omit credentials to use the AWS default chain).");
+    }
+    if (value.sessionToken !== undefined && !isUnknown(value.sessionToken) && typeof value.sessionToken !== "string") fail(`${path}.sessionToken`, "must be a string.");
+  }
+}
+
+function validateOptions(news: Record<string, unknown>, destinationKind: LocatorKind | undefined, fail: Fail): void {
+  checkStringMap(news.metadata, "metadata", fail, /^[A-Za-z0-9_-]+$/, "letters, digits, '-' and '_'");
+  checkStringMap(news.tags, "tags", fail);
+  for (const key of ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage", "kmsKeyId", "accessTier"]) {
+    if (news[key] !== undefined) checkNonEmptyString(news[key], key, fail, 1024);
+  }
+  if (news.sourceEtag !== undefined) checkNonEmptyString(news.sourceEtag, "sourceEtag", fail, 1024);
+  const isS3Destination = destinationKind === "s3";
+  if (isS3Destination && isPlainObject(news.tags)) {
+    const tags = Object.entries(news.tags);
+    if (tags.length > 10) fail("tags", `has ${tags.length} tags; S3 allows at most 10 per object. Drop some.`);
+    for (const [k, v] of tags) {
+      if (k.length > 128) fail(`tags.${k}`, "tag keys are at most 128 characters on S3.");
+      if (typeof v === "string" && v.length > 256) fail(`tags.${k}`, "tag values are at most 256 characters on S3.");
+    }
+  }
+  if (isS3Destination && isPlainObject(news.metadata)) {
+    const size = Object.entries(news.metadata).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(String(v)), 0);
+    if (size > 2048) fail("metadata", `is ${size} bytes; S3 allows 2 KB of user metadata. Shorten it.`);
+  }
+  if (news.storageClass !== undefined && !isUnknown(news.storageClass) && isS3Destination) {
+    const custom = isPlainObject(news.destination) && isPlainObject(news.destination.s3) && news.destination.s3.endpoint !== undefined;
+    const ok = typeof news.storageClass === "string" && (S3_STORAGE_CLASSES.includes(news.storageClass) || (custom && /^[A-Z0-9_]+$/.test(news.storageClass)));
+    if (!ok) fail("storageClass", `must be an S3 storage class: ${S3_STORAGE_CLASSES.join(", ")} (got ${show(news.storageClass)}).`);
+  }
+  if (isS3Destination && news.accessTier !== undefined) fail("accessTier", "applies to Azure destinations; for S3 use storageClass.");
+  if (news.serverSideEncryption !== undefined && !isUnknown(news.serverSideEncryption)) {
+    if (!S3_SSE.includes(news.serverSideEncryption as string)) fail("serverSideEncryption", `must be one of ${S3_SSE.join(", ")} (got ${show(news.serverSideEncryption)}).`);
+    if (!isS3Destination && destinationKind) fail("serverSideEncryption", "applies to S3 destinations only.");
+  }
+  if (news.kmsKeyId !== undefined && !isUnknown(news.kmsKeyId) && !String(news.serverSideEncryption ?? "").startsWith("aws:kms")) {
+    fail("kmsKeyId", "needs serverSideEncryption: \"aws:kms\" (or \"aws:kms:dsse\"); set it, or remove kmsKeyId.");
+  }
+  if (news.strategy !== undefined && !isUnknown(news.strategy) && !STRATEGIES.includes(news.strategy as Strategy)) {
+    fail("strategy", `must be one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")} (got ${show(news.strategy)}).`);
+  }
+  checkNumber(news.partSizeBytes, "partSizeBytes", fail, { min: 5 * MiB, max: 5 * GiB, integer: true, hint: "S3 parts are 5 MiB to 5 GiB" });
+  checkNumber(news.concurrency, "concurrency", fail, { min: 1, max: 64, integer: true, hint: "parts copied at once" });
+  checkNumber(news.timeoutSeconds, "timeoutSeconds", fail, { min: 1, max: 7 * 24 * 3600, hint: "at most 7 days" });
+  checkNumber(news.pollIntervalSeconds, "pollIntervalSeconds", fail, { min: 0.1, max: 3600, hint: "seconds between status checks" });
+  if (typeof news.pollIntervalSeconds === "number" && typeof news.timeoutSeconds === "number" && news.pollIntervalSeconds > news.timeoutSeconds) {
+    fail("pollIntervalSeconds", `(${news.pollIntervalSeconds}) is longer than timeoutSeconds (${news.timeoutSeconds}); lower it.`);
+  }
+  for (const key of ["trackSource", "verify"]) if (news[key] !== undefined) checkBoolean(news[key], key, fail);
+}
+
+function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKind: LocatorKind, fail: Fail): void {
+  if (!SUPPORTED_KINDS.includes(sourceKind) || !SUPPORTED_KINDS.includes(destinationKind)) return;
+  const strategy = inputs.strategy;
+  if (strategy === "blocks" || strategy === "sync") {
+    fail("strategy", `"${strategy}" is an Azure Blob strategy; for S3 to S3 use "auto", "copy" or "multipart".`);
+  }
+  if (strategy === "stream") {
+    fail("strategy", "\"stream\" sends the data through the machine running Pulumi; S3 to S3 always has a server-side path. Use \"auto\", \"copy\" or \"multipart\".");
+  }
+  if (sourceKind === "s3" && destinationKind === "s3" && !containsUnknown([inputs.source, inputs.destination])) {
+    const src = (inputs.source as { s3: S3Locator }).s3;
+    const dst = (inputs.destination as { s3: S3Locator }).s3;
+    if (src.bucket === dst.bucket && src.key === dst.key && (src.endpoint ?? "") === (dst.endpoint ?? "") && src.versionId === undefined) {
+      fail("destination.s3.key", "is the source object itself. To promote an older version over the current one, set source.s3.versionId; otherwise copy to another key.");
+    }
+  }
+}
+
+function checkStringMap(value: unknown, path: string, fail: Fail, keyPattern?: RegExp, keyRule?: string): void {
+  if (value === undefined || isUnknown(value)) return;
+  if (!isPlainObject(value)) return void fail(path, `must be a map of strings, e.g. { team: "data" } (got ${show(value)}).`);
+  for (const [k, v] of Object.entries(value)) {
+    if (isUnknown(v)) continue;
+    if (typeof v !== "string") fail(`${path}.${k}`, `must be a string (got ${show(v)}); convert it with String().`);
+    if (keyPattern && !keyPattern.test(k)) fail(`${path}.${k}`, `keys may contain only ${keyRule}.`);
+  }
+}
+
+function checkNonEmptyString(value: unknown, path: string, fail: Fail, maxLength: number): void {
+  if (isUnknown(value)) return;
+  if (typeof value !== "string" || value.length === 0) fail(path, `must be a non-empty string (got ${show(value)}).`);
+  else if (value.length > maxLength) fail(path, `is ${value.length} characters; at most ${maxLength}.`);
+}
+
+function checkBoolean(value: unknown, path: string, fail: Fail): void {
+  if (!isUnknown(value) && typeof value !== "boolean") fail(path, `must be true or false (got ${show(value)}).`);
+}
+
+function checkHttpUrl(value: unknown, path: string, fail: Fail): void {
+  if (isUnknown(value)) return;
+  let ok = false;
+  try {
+    const url = new URL(String(value));
+    ok = typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  } catch {
+    ok = false;
+  }
+  if (!ok) fail(path, `must be an http(s) URL such as "https://s3.example.com" (got ${show(value)}).`);
+}
+
+function checkNumber(value: unknown, path: string, fail: Fail, rule: { min: number; max: number; integer?: boolean; hint: string }): void {
+  if (value === undefined || isUnknown(value)) return;
+  const ok = typeof value === "number" && Number.isFinite(value) && (!rule.integer || Number.isInteger(value)) && value >= rule.min && value <= rule.max;
+  if (!ok) fail(path, `must be ${rule.integer ? "a whole number" : "a number"} from ${rule.min} to ${rule.max} (${rule.hint}); got ${show(value)}.`);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function show(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+/** ` (did you mean "x"?)` for a near miss, so a typo's fix is in the message. */
+function suggest(word: string, candidates: readonly string[]): string {
+  const lower = word.toLowerCase();
+  const best = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => editDistance(c.toLowerCase(), lower) <= 2);
+  return best ? ` (did you mean "${best}"?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let previous = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const current = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = current;
+    }
+  }
+  return row[b.length];
+}

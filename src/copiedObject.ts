@@ -1,0 +1,142 @@
+import * as pulumi from "@pulumi/pulumi";
+import type {
+  AzureBlobLocator,
+  AzureCredentials,
+  AzureFileLocator,
+  CopyOptions,
+  S3Credentials,
+  S3Locator,
+} from "./args";
+
+type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+
+/** Where to copy from or to: exactly one key. Every field may be a pulumi.Input. */
+export type LocatorInput =
+  | { s3: pulumi.Input<Inputs<Omit<S3Locator, "credentials">> & { credentials?: pulumi.Input<Inputs<S3Credentials>> }> }
+  | { azureBlob: pulumi.Input<Inputs<Omit<AzureBlobLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }> }
+  | { azureFile: pulumi.Input<Inputs<Omit<AzureFileLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }> }
+  | { url: pulumi.Input<string> };
+
+/**
+ * The arguments of a CopiedObject. See the README for every option's behaviour per store.
+ * @example
+ * new CopiedObject("seed", {
+ *   source: { s3: { bucket: "prod-seeds", key: "db/seed.sql.gz" } },
+ *   destination: { s3: { bucket: devBucket.bucket, key: "seed.sql.gz" } },
+ * });
+ */
+export interface CopiedObjectArgs extends Inputs<Omit<CopyOptions, "metadata" | "tags">> {
+  /** The object to copy. A `versionId` pins one version (e.g. to promote it over the current one). */
+  source: pulumi.Input<LocatorInput>;
+  /** Where the copy is written. Changing it replaces the resource. */
+  destination: pulumi.Input<LocatorInput>;
+  /** Replaces the source's user metadata. @default the source's metadata */
+  metadata?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+  /** Replaces the source's tags. @default the source's tags */
+  tags?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+}
+
+/**
+ * The provider as it is serialized into the state. It captures nothing and requires the
+ * installed package by name inside each method, so that old state runs current code and
+ * no SDK client or credential is ever serialized.
+ */
+const shim: pulumi.dynamic.ResourceProvider = {
+  check: (olds, news) => require("pulumi-copied-object/dist/provider.js").check(olds, news),
+  diff: (id, olds, news) => require("pulumi-copied-object/dist/provider.js").diff(id, olds, news),
+  create: (inputs) => require("pulumi-copied-object/dist/provider.js").create(inputs),
+  read: (id, props) => require("pulumi-copied-object/dist/provider.js").read(id, props),
+  update: (id, olds, news) => require("pulumi-copied-object/dist/provider.js").update(id, olds, news),
+  delete: (id, props) => require("pulumi-copied-object/dist/provider.js").delete(id, props),
+};
+
+/**
+ * A server-side copy of one stored object, waited for, aborted on cancel or timeout,
+ * and re-copied when its source changes.
+ */
+export class CopiedObject extends pulumi.dynamic.Resource {
+  /** The destination's ETag, unquoted. */
+  declare public readonly etag: pulumi.Output<string>;
+  /** The destination's version id; undefined when the bucket is not versioned. */
+  declare public readonly versionId: pulumi.Output<string | undefined>;
+  /** The source ETag that was copied. */
+  declare public readonly sourceEtag: pulumi.Output<string>;
+  /** The source version that was copied, when the source is versioned. */
+  declare public readonly sourceVersionId: pulumi.Output<string | undefined>;
+  /** The destination's size in bytes. */
+  declare public readonly contentLength: pulumi.Output<number>;
+  /** When the destination was last written, as an ISO 8601 string. */
+  declare public readonly lastModified: pulumi.Output<string | undefined>;
+  /** The remote copy's id (Azure only). */
+  declare public readonly copyId: pulumi.Output<string | undefined>;
+  /** `success`, or after a failed or interrupted copy `failed` / `aborted`. */
+  declare public readonly copyStatus: pulumi.Output<"success" | "pending" | "failed" | "aborted">;
+  /** The strategy used: `copy` or `multipart` on S3. */
+  declare public readonly strategy: pulumi.Output<string>;
+  /** How long the copy took, in milliseconds. */
+  declare public readonly durationMs: pulumi.Output<number>;
+
+  constructor(name: string, args: CopiedObjectArgs, opts?: pulumi.CustomResourceOptions) {
+    const source = splitCredentials(args?.source);
+    const destination = splitCredentials(args?.destination);
+    const secretOutputs = ["sourceCredentials", "destinationCredentials"];
+    super(
+      shim,
+      name,
+      {
+        ...args,
+        source: source.locator,
+        destination: destination.locator,
+        sourceCredentials: source.credentials,
+        destinationCredentials: destination.credentials,
+        etag: undefined,
+        versionId: undefined,
+        sourceEtag: undefined,
+        sourceVersionId: undefined,
+        contentLength: undefined,
+        lastModified: undefined,
+        copyId: undefined,
+        copyStatus: undefined,
+        strategy: undefined,
+        durationMs: undefined,
+      },
+      { ...opts, additionalSecretOutputs: [...new Set([...(opts?.additionalSecretOutputs ?? []), ...secretOutputs])] },
+      "pulumi-copied-object",
+      "CopiedObject",
+    );
+  }
+}
+
+/**
+ * Moves a locator's credentials into their own secret input. The engine then keeps them
+ * secret in state and outputs whatever it does with nested secrets, and the locator
+ * itself (bucket, key) stays readable in diffs.
+ */
+function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): { locator?: pulumi.Input<unknown>; credentials?: pulumi.Input<unknown> } {
+  if (locator === undefined) return {};
+  // The usual literal shape splits at once, so a secret key does not turn bucket and key secret too.
+  if (isPlain(locator)) {
+    const entries = Object.entries(locator);
+    if (entries.length === 1 && isPlain(entries[0][1])) {
+      const [kind, body] = entries[0];
+      const { credentials, ...rest } = body as Record<string, unknown>;
+      return { locator: { [kind]: rest }, credentials: credentials === undefined ? undefined : pulumi.secret(credentials) };
+    }
+  }
+  const resolved = pulumi.output(locator as pulumi.Input<Record<string, Record<string, unknown>>>);
+  return {
+    locator: resolved.apply((value) =>
+      Object.fromEntries(Object.entries(value ?? {}).map(([kind, body]) => [kind, isPlain(body) ? omit(body, "credentials") : body])),
+    ),
+    credentials: pulumi.secret(resolved.apply((value) => Object.values(value ?? {}).map((body) => (isPlain(body) ? body.credentials : undefined))[0])),
+  };
+}
+
+function isPlain(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+}
+
+function omit(value: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _omitted, ...rest } = value;
+  return rest;
+}

@@ -1,0 +1,45 @@
+/**
+ * Stable failure codes. Programs and tests match on these, never on message text.
+ * The message always starts with `code: ` because the provider host forwards only
+ * `message` to the engine, so the code must survive inside it.
+ */
+export type CopyErrorCode =
+  | "InvalidInput"
+  | "Unsupported"
+  | "SourceNotFound"
+  | "DestinationNotFound"
+  | "AccessDenied"
+  | "SourceChanged"
+  | "CopyFailed"
+  | "CopyAborted"
+  | "CopyTimedOut";
+
+export class CopyError extends Error {
+  override readonly name = "CopyError";
+  readonly code: CopyErrorCode;
+
+  constructor(code: CopyErrorCode, detail: string, options?: { cause?: unknown }) {
+    super(`${code}: ${detail}`, options);
+    this.code = code;
+  }
+}
+
+/**
+ * True for a CopyError from any copy of this module. The provider host can load the
+ * package twice (program-time and run-time paths), so `instanceof` alone is not enough.
+ */
+export function isCopyError(e: unknown): e is CopyError {
+  if (e instanceof CopyError) return true;
+  const candidate = e as { name?: unknown; code?: unknown } | null;
+  return typeof candidate === "object" && candidate !== null && candidate.name === "CopyError" && typeof candidate.code === "string";
+}
+
+/** Reads the code back out of a message that crossed the provider boundary. */
+export function codeOfMessage(message: string): CopyErrorCode | undefined {
+  const match = /^(\w+):/.exec(message);
+  const codes: readonly string[] = [
+    "InvalidInput", "Unsupported", "SourceNotFound", "DestinationNotFound", "AccessDenied",
+    "SourceChanged", "CopyFailed", "CopyAborted", "CopyTimedOut",
+  ];
+  return match && codes.includes(match[1]) ? (match[1] as CopyErrorCode) : undefined;
+}

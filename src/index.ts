@@ -1,0 +1,13 @@
+export { CopiedObject, type CopiedObjectArgs, type LocatorInput } from "./copiedObject";
+export type {
+  AzureBlobLocator,
+  AzureCredentials,
+  AzureFileLocator,
+  CopyOptions,
+  Locator,
+  S3Credentials,
+  S3Locator,
+  Strategy,
+} from "./args";
+export { CopyError, isCopyError, codeOfMessage, type CopyErrorCode } from "./errors";
+export type { CopyStatus } from "./operation";

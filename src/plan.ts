@@ -1,0 +1,85 @@
+import { GiB, MiB, type Strategy } from "./args";
+import { CopyError } from "./errors";
+
+/** S3's documented limits. Enforced here because S3-compatible servers (Ceph RGW) do not. */
+export const S3_LIMITS = {
+  maxSingleCopyBytes: 5 * GiB,
+  minPartBytes: 5 * MiB,
+  maxPartBytes: 5 * GiB,
+  maxParts: 10_000,
+  maxObjectBytes: 5 * 1024 * GiB,
+} as const;
+
+/**
+ * Defaults for S3 to S3. Above the threshold, parts copied in parallel finish sooner than
+ * one CopyObject, whose time grows with size on a single server-side stream.
+ */
+export const S3_DEFAULTS = {
+  singleCopyThresholdBytes: 1 * GiB,
+  partSizeBytes: 128 * MiB,
+  concurrency: 8,
+} as const;
+
+export type S3Plan =
+  | { strategy: "copy" }
+  | { strategy: "multipart"; partSizeBytes: number; partCount: number; concurrency: number };
+
+export interface S3PlanInput {
+  sizeBytes: number;
+  strategy?: Strategy;
+  partSizeBytes?: number;
+  concurrency?: number;
+}
+
+/** Chooses single CopyObject or multipart UploadPartCopy, and the part layout, for one object. */
+export function planS3Copy(input: S3PlanInput): S3Plan {
+  const { sizeBytes } = input;
+  const strategy = input.strategy ?? "auto";
+  if (sizeBytes > S3_LIMITS.maxObjectBytes) {
+    throw new CopyError("InvalidInput", `the source is ${formatBytes(sizeBytes)}; S3 objects are at most 5 TiB.`);
+  }
+  if (strategy === "copy") {
+    if (sizeBytes > S3_LIMITS.maxSingleCopyBytes) {
+      throw new CopyError("InvalidInput", `strategy "copy" cannot copy ${formatBytes(sizeBytes)}: a single S3 CopyObject is limited to 5 GiB. Use strategy "auto" or "multipart".`);
+    }
+    return { strategy: "copy" };
+  }
+  if (strategy !== "auto" && strategy !== "multipart") {
+    throw new CopyError("InvalidInput", `strategy "${strategy}" does not apply to S3 to S3 copies; use "auto", "copy" or "multipart".`);
+  }
+  // An empty object has no byte range to copy as a part.
+  if (sizeBytes === 0) return { strategy: "copy" };
+  if (strategy === "auto" && sizeBytes <= S3_DEFAULTS.singleCopyThresholdBytes && input.partSizeBytes === undefined) {
+    return { strategy: "copy" };
+  }
+  const partSizeBytes = input.partSizeBytes ?? defaultPartSize(sizeBytes);
+  if (partSizeBytes < S3_LIMITS.minPartBytes || partSizeBytes > S3_LIMITS.maxPartBytes) {
+    throw new CopyError("InvalidInput", `partSizeBytes must be from 5 MiB to 5 GiB (got ${partSizeBytes}).`);
+  }
+  const partCount = Math.ceil(sizeBytes / partSizeBytes);
+  if (partCount > S3_LIMITS.maxParts) {
+    const needed = Math.ceil(sizeBytes / S3_LIMITS.maxParts / MiB) * MiB;
+    throw new CopyError("InvalidInput", `partSizeBytes ${partSizeBytes} splits ${formatBytes(sizeBytes)} into ${partCount} parts; S3 allows 10,000. Use partSizeBytes of at least ${needed}, or omit it.`);
+  }
+  const concurrency = Math.min(input.concurrency ?? S3_DEFAULTS.concurrency, partCount);
+  return { strategy: "multipart", partSizeBytes, partCount, concurrency };
+}
+
+/** The default part size, raised in whole MiB only when 10,000 parts would not cover the object. */
+export function defaultPartSize(sizeBytes: number): number {
+  const smallestAllowed = Math.ceil(sizeBytes / S3_LIMITS.maxParts / MiB) * MiB;
+  return Math.min(S3_LIMITS.maxPartBytes, Math.max(S3_DEFAULTS.partSizeBytes, smallestAllowed));
+}
+
+/** Inclusive byte ranges of each part, in order; the last part may be short. */
+export function* partRanges(sizeBytes: number, partSizeBytes: number): Generator<{ partNumber: number; first: number; last: number }> {
+  for (let first = 0, partNumber = 1; first < sizeBytes; first += partSizeBytes, partNumber++) {
+    yield { partNumber, first, last: Math.min(first + partSizeBytes, sizeBytes) - 1 };
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes >= GiB) return `${(bytes / GiB).toFixed(bytes % GiB ? 2 : 0)} GiB`;
+  if (bytes >= MiB) return `${(bytes / MiB).toFixed(bytes % MiB ? 2 : 0)} MiB`;
+  return `${bytes} bytes`;
+}

@@ -1,0 +1,23 @@
+import { locatorKind, type Locator } from "../args";
+import { CopyError } from "../errors";
+import { s3Store } from "./s3";
+import { s3ToS3 } from "./s3Copy";
+import type { Copier, Store } from "./types";
+
+export type { Copier, CopyOutcome, CopyRequest, ObjectState, Store } from "./types";
+
+const stores: Partial<Record<string, Store>> = { s3: s3Store() };
+const copiers: Partial<Record<string, Copier>> = { "s3->s3": s3ToS3() };
+
+export function storeFor(location: Locator): Store {
+  const store = stores[locatorKind(location)];
+  if (!store) throw new CopyError("Unsupported", `${locatorKind(location)} locations are not supported yet`);
+  return store;
+}
+
+export function copierFor(source: Locator, destination: Locator): Copier {
+  const pair = `${locatorKind(source)}->${locatorKind(destination)}`;
+  const copier = copiers[pair];
+  if (!copier) throw new CopyError("Unsupported", `copying ${pair.replace("->", " to ")} is not supported yet`);
+  return copier;
+}

@@ -1,0 +1,175 @@
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+  type HeadObjectCommandOutput,
+} from "@aws-sdk/client-s3";
+import type { Locator, S3Credentials, S3Locator } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError } from "../errors";
+import type { Logger } from "../operation";
+import type { ObjectState, Store } from "./types";
+
+/** The narrow part of the SDK client the S3 backend uses, so tests can fake it. */
+export type S3Api = Pick<S3Client, "send">;
+
+/** Builds clients inside provider calls only: SDK clients do not survive serialization. */
+export type S3ClientFactory = (location: S3Locator, credentials?: S3Credentials) => S3Api;
+
+export const newS3Client: S3ClientFactory = (location, credentials) =>
+  new S3Client({
+    region: location.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (location.endpoint ? "us-east-1" : undefined),
+    endpoint: location.endpoint,
+    forcePathStyle: location.forcePathStyle ?? (location.endpoint ? true : undefined),
+    // Without a static key the SDK's default chain runs here, in the provider, at run time.
+    credentials,
+    followRegionRedirects: true,
+    // S3-compatible servers reject the newer default checksum trailers on some requests.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+
+export function s3Of(location: Locator): S3Locator {
+  if (!("s3" in location)) throw new CopyError("Unsupported", "expected an s3 location");
+  return location.s3;
+}
+
+export function s3Uri(location: S3Locator, versionId?: string): string {
+  return `s3://${location.bucket}/${location.key}${versionId ? ` (version ${versionId})` : ""}`;
+}
+
+/** The x-amz-copy-source value: the key percent-encoded (so `+`, `?`, `#`, `%` survive), slashes kept. */
+export function copySource(location: S3Locator, versionId?: string): string {
+  const key = encodeURIComponent(location.key).replace(/%2F/g, "/");
+  return `${location.bucket}/${key}${versionId ? `?versionId=${encodeURIComponent(versionId)}` : ""}`;
+}
+
+export function stateOf(head: Pick<HeadObjectCommandOutput, "ETag" | "VersionId" | "ContentLength" | "LastModified">): ObjectState {
+  return {
+    etag: normalizeEtag(head.ETag ?? ""),
+    ...(head.VersionId && head.VersionId !== "null" ? { versionId: head.VersionId } : {}),
+    contentLength: head.ContentLength ?? 0,
+    ...(head.LastModified ? { lastModified: head.LastModified.toISOString() } : {}),
+  };
+}
+
+export async function headS3(client: S3Api, location: S3Locator, versionId: string | undefined, signal: AbortSignal, side: "source" | "destination"): Promise<HeadObjectCommandOutput | undefined> {
+  try {
+    return await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key, VersionId: versionId }), { abortSignal: signal });
+  } catch (e) {
+    if (statusOf(e) === 404) return undefined;
+    throw s3Error(e, `HeadObject on the ${side} ${s3Uri(location, versionId)}`, side);
+  }
+}
+
+export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
+  return {
+    describe: (location) => `s3://${s3Of(location).bucket}/${s3Of(location).key}`,
+
+    async head(location, credentials, signal): Promise<ObjectState | undefined> {
+      const s3 = s3Of(location);
+      const head = await headS3(clientFor(s3, credentials as S3Credentials | undefined), s3, s3.versionId, signal, "source");
+      return head && stateOf(head);
+    },
+
+    async remove(location, credentials, versionIds, signal, log): Promise<void> {
+      const s3 = s3Of(location);
+      const client = clientFor(s3, credentials as S3Credentials | undefined);
+      // Only the versions this resource wrote: other versions are someone else's history.
+      for (const versionId of versionIds.length ? versionIds : [undefined]) {
+        try {
+          await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { abortSignal: signal });
+          log.info(`deleted ${s3Uri(s3, versionId)}`);
+        } catch (e) {
+          if (isMissing(e)) {
+            log.info(`${s3Uri(s3, versionId)} was already gone`);
+            continue;
+          }
+          throw s3Error(e, `DeleteObject on ${s3Uri(s3, versionId)}`, "destination");
+        }
+      }
+    },
+
+    async abandonLeftovers(location, credentials, signal, log): Promise<number> {
+      const s3 = s3Of(location);
+      return abortLeftoverUploads(clientFor(s3, credentials as S3Credentials | undefined), s3, signal, log);
+    },
+  };
+}
+
+/**
+ * Aborts unfinished multipart uploads on exactly this key: a killed provider cannot abort
+ * its own, and each one keeps billing for its parts. The resource owns its destination key.
+ */
+export async function abortLeftoverUploads(client: S3Api, location: S3Locator, signal: AbortSignal, log: Logger): Promise<number> {
+  let aborted = 0;
+  let KeyMarker: string | undefined;
+  let UploadIdMarker: string | undefined;
+  try {
+    do {
+      const page = await client.send(
+        new ListMultipartUploadsCommand({ Bucket: location.bucket, Prefix: location.key, KeyMarker, UploadIdMarker }),
+        { abortSignal: signal },
+      );
+      for (const upload of page.Uploads ?? []) {
+        if (upload.Key !== location.key || !upload.UploadId) continue;
+        await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: upload.UploadId }), { abortSignal: signal });
+        aborted++;
+        log.info(`aborted a leftover multipart upload on ${s3Uri(location)} (started ${upload.Initiated?.toISOString() ?? "at an unknown time"})`);
+      }
+      KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (KeyMarker);
+  } catch (e) {
+    if (isMissing(e)) return aborted;
+    throw s3Error(e, `ListMultipartUploads on ${s3Uri(location)}`, "destination");
+  }
+  return aborted;
+}
+
+export function statusOf(e: unknown): number | undefined {
+  return (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isMissing(e: unknown): boolean {
+  const name = (e as { name?: string })?.name;
+  return statusOf(e) === 404 || name === "NoSuchKey" || name === "NoSuchVersion" || name === "NoSuchBucket" || name === "NoSuchUpload";
+}
+
+/** Maps an SDK failure to a CopyError with a stable code and a message that says where. */
+export function s3Error(e: unknown, doing: string, side: "source" | "destination"): CopyError {
+  const name = (e as { name?: string })?.name ?? "Error";
+  const status = statusOf(e);
+  const detail = trimmed((e as Error)?.message ?? String(e));
+  const what = `${doing} failed: ${name}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
+  if (/Region is missing/i.test(detail)) {
+    return new CopyError("InvalidInput", `no AWS region for the ${side}: set ${side}.s3.region, or AWS_REGION where Pulumi runs`, { cause: e });
+  }
+  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(detail)) {
+    return new CopyError("InvalidInput", `no AWS credentials for the ${side}: set ${side}.s3.credentials (kept secret), or configure the AWS default chain (environment, profile, SSO, instance role) where Pulumi runs`, { cause: e });
+  }
+  if (name === "InvalidObjectState") {
+    return new CopyError("CopyFailed", `${what}. The source is archived (e.g. GLACIER); restore it before copying`, { cause: e });
+  }
+  if (name === "PreconditionFailed" || status === 412) {
+    return new CopyError("SourceChanged", `${what}. The source changed while it was being copied; run again to copy its new content`, { cause: e });
+  }
+  if (name === "NoSuchBucket") {
+    return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", `${what}. Create the bucket first, or fix ${side}.s3.bucket`, { cause: e });
+  }
+  if (name === "NoSuchKey" || name === "NoSuchVersion" || status === 404) {
+    return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", what, { cause: e });
+  }
+  if (status === 403 || name === "AccessDenied" || name === "InvalidAccessKeyId" || name === "SignatureDoesNotMatch") {
+    return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials and bucket policy`, { cause: e });
+  }
+  return new CopyError("CopyFailed", what, { cause: e });
+}
+
+/** Error bodies can be whole HTML pages (moto); keep logs and state readable. */
+function trimmed(text: string): string {
+  const flat = text.replace(/\s+/g, " ").trim();
+  return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+}

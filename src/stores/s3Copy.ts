@@ -1,0 +1,222 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectTaggingCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
+  type HeadObjectCommandOutput,
+  type ServerSideEncryption,
+  type StorageClass,
+} from "@aws-sdk/client-s3";
+import type { CopyOptions, S3Credentials, S3Locator } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError, isCopyError } from "../errors";
+import { abortReason, type Logger } from "../operation";
+import { formatBytes, partRanges, planS3Copy } from "../plan";
+import { CLEANUP_BUDGET_MS } from "../shutdown";
+import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Of, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
+import type { CopyOutcome, CopyRequest } from "./types";
+
+/** S3 to S3, server-side: one CopyObject, or UploadPartCopy parts in parallel. */
+export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
+  return async (request: CopyRequest): Promise<CopyOutcome> => {
+    const source = s3Of(request.source);
+    const destination = s3Of(request.destination);
+    const { options, signal, log } = request;
+    const src = clientFor(source, request.sourceCredentials as S3Credentials | undefined);
+    const dst = clientFor(destination, request.destinationCredentials as S3Credentials | undefined);
+    try {
+      const head = await headS3(src, source, source.versionId, signal, "source");
+      if (!head) throw new CopyError("SourceNotFound", `${s3Uri(source, source.versionId)} does not exist (no such bucket, key or version); check source.s3`);
+      const sourceEtag = normalizeEtag(head.ETag ?? "");
+      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== sourceEtag) {
+        throw new CopyError("SourceChanged", `${s3Uri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
+      }
+      const size = head.ContentLength ?? 0;
+      const plan = planS3Copy({ sizeBytes: size, strategy: options.strategy, partSizeBytes: options.partSizeBytes, concurrency: options.concurrency });
+      await abortLeftoverUploads(dst, destination, signal, log);
+      const job: Job = { src, dst, source, destination, head, options, signal, log };
+      request.onStarted();
+      log.info(`copying ${s3Uri(source, source.versionId)} to ${s3Uri(destination)}: ${formatBytes(size)}, ${plan.strategy === "copy" ? "one CopyObject" : `${plan.partCount} parts of ${formatBytes(plan.partSizeBytes)}, ${plan.concurrency} at a time`}`);
+      const written = plan.strategy === "copy" ? await copyObject(job) : await multipartCopy(job, plan.partSizeBytes, plan.concurrency);
+      const after = await headS3(dst, destination, written.versionId, signal, "destination");
+      if (!after) throw new CopyError("CopyFailed", `${s3Uri(destination)} is missing right after the copy reported success`);
+      const state = stateOf(after);
+      if (options.verify !== false) verify(head, after, plan.strategy, source, destination);
+      return {
+        ...state,
+        sourceEtag,
+        ...(head.VersionId && head.VersionId !== "null" ? { sourceVersionId: head.VersionId } : {}),
+        strategy: plan.strategy,
+      };
+    } catch (e) {
+      if (signal.aborted) throw abortReason(signal);
+      if (isCopyError(e)) throw e;
+      throw s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
+    }
+  };
+}
+
+interface Job {
+  src: S3Api;
+  dst: S3Api;
+  source: S3Locator;
+  destination: S3Locator;
+  head: HeadObjectCommandOutput;
+  options: CopyOptions;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+const CONTENT_OPTIONS = ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage"] as const;
+
+/** The destination's headers: the source's, with each given option replacing its own. */
+function destinationHeaders(job: Job) {
+  const { head, options } = job;
+  return {
+    ContentType: options.contentType ?? head.ContentType,
+    CacheControl: options.cacheControl ?? head.CacheControl,
+    ContentDisposition: options.contentDisposition ?? head.ContentDisposition,
+    ContentEncoding: options.contentEncoding ?? head.ContentEncoding,
+    ContentLanguage: options.contentLanguage ?? head.ContentLanguage,
+    Expires: head.Expires,
+    Metadata: options.metadata ?? head.Metadata,
+    StorageClass: options.storageClass as StorageClass | undefined,
+    ServerSideEncryption: options.serverSideEncryption as ServerSideEncryption | undefined,
+    SSEKMSKeyId: options.kmsKeyId,
+  };
+}
+
+function tagging(tags: Record<string, string>): string {
+  return new URLSearchParams(Object.entries(tags)).toString();
+}
+
+async function copyObject(job: Job): Promise<{ versionId?: string }> {
+  const { options, head } = job;
+  const replaceHeaders = options.metadata !== undefined || CONTENT_OPTIONS.some((k) => options[k] !== undefined);
+  const headers = destinationHeaders(job);
+  const result = await job.dst.send(
+    new CopyObjectCommand({
+      Bucket: job.destination.bucket,
+      Key: job.destination.key,
+      CopySource: copySource(job.source, job.source.versionId),
+      // Pinned to what was read, so a source replaced since then fails instead of mixing.
+      CopySourceIfMatch: head.ETag,
+      ...(replaceHeaders ? { ...headers, MetadataDirective: "REPLACE" } : { MetadataDirective: "COPY", StorageClass: headers.StorageClass, ServerSideEncryption: headers.ServerSideEncryption, SSEKMSKeyId: headers.SSEKMSKeyId }),
+      ...(options.tags !== undefined ? { TaggingDirective: "REPLACE", Tagging: tagging(options.tags) } : { TaggingDirective: "COPY" }),
+    }),
+    { abortSignal: job.signal },
+  );
+  return result.VersionId && result.VersionId !== "null" ? { versionId: result.VersionId } : {};
+}
+
+async function sourceTags(job: Job): Promise<Record<string, string>> {
+  try {
+    const result = await job.src.send(new GetObjectTaggingCommand({ Bucket: job.source.bucket, Key: job.source.key, VersionId: job.source.versionId }), { abortSignal: job.signal });
+    return Object.fromEntries((result.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  } catch (e) {
+    throw s3Error(e, `GetObjectTagging on the source ${s3Uri(job.source)} (needed to carry its tags through a multipart copy; or give tags explicitly)`, "source");
+  }
+}
+
+async function multipartCopy(job: Job, partSizeBytes: number, concurrency: number): Promise<{ versionId?: string }> {
+  const { dst, destination, signal, log } = job;
+  const size = job.head.ContentLength ?? 0;
+  // Multipart uploads start blank: metadata, tags and headers are carried explicitly, so
+  // the result matches what a single CopyObject would have produced.
+  const tags = job.options.tags ?? (await sourceTags(job));
+  const created = await dst.send(
+    new CreateMultipartUploadCommand({
+      Bucket: destination.bucket,
+      Key: destination.key,
+      ...destinationHeaders(job),
+      ...(Object.keys(tags).length ? { Tagging: tagging(tags) } : {}),
+    }),
+    { abortSignal: signal },
+  );
+  const uploadId = created.UploadId;
+  if (!uploadId) throw new CopyError("CopyFailed", `CreateMultipartUpload on ${s3Uri(destination)} returned no UploadId`);
+  try {
+    const parts = await copyParts(job, uploadId, size, partSizeBytes, concurrency);
+    const done = await dst.send(
+      new CompleteMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      { abortSignal: signal },
+    );
+    return done.VersionId && done.VersionId !== "null" ? { versionId: done.VersionId } : {};
+  } catch (e) {
+    await abortUpload(dst, destination, uploadId, log);
+    throw e;
+  }
+}
+
+/** A few workers pull part ranges from one iterator; the first failure stops the rest. */
+async function copyParts(job: Job, uploadId: string, size: number, partSizeBytes: number, concurrency: number): Promise<CompletedPart[]> {
+  const stop = new AbortController();
+  const signal = AbortSignal.any([job.signal, stop.signal]);
+  const ranges = partRanges(size, partSizeBytes);
+  const parts: CompletedPart[] = [];
+  const total = Math.ceil(size / partSizeBytes);
+  let copiedBytes = 0;
+  let copiedParts = 0;
+  const worker = async () => {
+    for (let next = ranges.next(); !next.done && !signal.aborted; next = ranges.next()) {
+      const { partNumber, first, last } = next.value;
+      const result = await job.dst.send(
+        new UploadPartCopyCommand({
+          Bucket: job.destination.bucket,
+          Key: job.destination.key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          CopySource: copySource(job.source, job.source.versionId),
+          CopySourceRange: `bytes=${first}-${last}`,
+          CopySourceIfMatch: job.head.ETag,
+        }),
+        { abortSignal: signal },
+      );
+      const etag = result.CopyPartResult?.ETag;
+      if (!etag) throw new CopyError("CopyFailed", `UploadPartCopy of part ${partNumber} returned no ETag`);
+      parts[partNumber - 1] = { PartNumber: partNumber, ETag: etag };
+      copiedBytes += last - first + 1;
+      copiedParts++;
+      job.log.progress(`copied ${copiedParts}/${total} parts (${formatBytes(copiedBytes)} of ${formatBytes(size)})`);
+    }
+  };
+  const workers = Array.from({ length: concurrency }, worker);
+  try {
+    await Promise.all(workers);
+  } catch (e) {
+    stop.abort();
+    await Promise.allSettled(workers);
+    throw e;
+  }
+  if (signal.aborted) throw abortReason(job.signal);
+  return parts;
+}
+
+/** Runs even after the operation's signal fired, within the shutdown cleanup budget. */
+async function abortUpload(client: S3Api, location: S3Locator, uploadId: string, log: Logger): Promise<void> {
+  try {
+    await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: uploadId }), {
+      abortSignal: AbortSignal.timeout(CLEANUP_BUDGET_MS - 500),
+    });
+    log.info(`aborted the multipart upload on ${s3Uri(location)}; nothing was written`);
+  } catch (e) {
+    log.warn(`could not abort the multipart upload ${uploadId} on ${s3Uri(location)} (${(e as Error).message}); the next create or delete of this resource aborts it`);
+  }
+}
+
+function verify(source: HeadObjectCommandOutput, destination: HeadObjectCommandOutput, strategy: string, from: S3Locator, to: S3Locator): void {
+  if ((destination.ContentLength ?? 0) !== (source.ContentLength ?? 0)) {
+    throw new CopyError("CopyFailed", `verify: ${s3Uri(to)} is ${destination.ContentLength} bytes but ${s3Uri(from)} is ${source.ContentLength}`);
+  }
+  // A plain-MD5 ETag survives a single unencrypted CopyObject; multipart and KMS ETags are not MD5s.
+  const md5 = /^[0-9a-f]{32}$/;
+  const a = normalizeEtag(source.ETag ?? "");
+  const b = normalizeEtag(destination.ETag ?? "");
+  const kms = [source.ServerSideEncryption, destination.ServerSideEncryption].some((s) => String(s ?? "").startsWith("aws:kms"));
+  if (strategy === "copy" && !kms && md5.test(a) && md5.test(b) && a !== b) {
+    throw new CopyError("CopyFailed", `verify: ${s3Uri(to)} has ETag ${b} but ${s3Uri(from)} has ${a}`);
+  }
+}

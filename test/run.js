@@ -1,0 +1,30 @@
+// `npm test`: typechecks the tests, then runs each tier with Node's own test runner.
+// Usage: node test/run.js [unit] [integration]   (default: both)
+"use strict";
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const major = Number(process.versions.node.split(".")[0]);
+if (major < 22) {
+  console.error(`Node ${process.versions.node} is too old: run the tests through npm (npm test), which uses the project's Node 24 from devDependencies.`);
+  process.exit(1);
+}
+const root = path.resolve(__dirname, "..");
+const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "integration"];
+const files = tiers.flatMap((tier) => listTests(path.join(__dirname, tier)));
+if (tiers.includes("integration")) files.push(...listTests(path.join(__dirname, "support")));
+
+const typecheck = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+
+const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files.map((f) => path.relative(root, f))], { cwd: root, stdio: "inherit" });
+process.exit(run.status ?? 1);
+
+function listTests(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { recursive: true })
+    .filter((f) => String(f).endsWith(".test.ts"))
+    .map((f) => path.join(dir, String(f)))
+    .sort();
+}

@@ -1,0 +1,107 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { UNKNOWN, validateInputs } from "pulumi-copied-object/dist/args.js";
+
+const good = {
+  source: { s3: { bucket: "prod-seeds", key: "db/seed.sql.gz" } },
+  destination: { s3: { bucket: "dev-seeds", key: "seed.sql.gz" } },
+};
+
+function failuresOf(overrides: Record<string, unknown>) {
+  return validateInputs({ ...good, ...overrides });
+}
+
+function propertiesOf(overrides: Record<string, unknown>) {
+  return failuresOf(overrides).map((f) => f.property);
+}
+
+test("a minimal S3 to S3 copy is valid", () => {
+  assert.deepEqual(validateInputs({ ...good, __provider: "exports.handler = ..." }), []);
+});
+
+test("every option that applies to S3 is accepted with sensible values", () => {
+  assert.deepEqual(
+    failuresOf({
+      metadata: { team: "data" }, tags: { env: "dev" }, contentType: "application/gzip", cacheControl: "no-cache",
+      contentDisposition: "attachment", contentEncoding: "gzip", contentLanguage: "en", storageClass: "STANDARD_IA",
+      serverSideEncryption: "aws:kms", kmsKeyId: "alias/seeds", sourceEtag: "abc", strategy: "multipart",
+      partSizeBytes: 8 * 1024 * 1024, concurrency: 4, timeoutSeconds: 1800, pollIntervalSeconds: 2, trackSource: false, verify: true,
+      sourceCredentials: { accessKeyId: "a", secretAccessKey: "b" },
+    }),
+    [],
+  );
+});
+
+test("values unknown during preview are not judged", () => {
+  assert.deepEqual(failuresOf({ destination: { s3: { bucket: UNKNOWN, key: "seed" } }, timeoutSeconds: UNKNOWN }), []);
+  assert.deepEqual(failuresOf({ destination: UNKNOWN }), []);
+});
+
+const badInputs: Array<[string, Record<string, unknown>, string]> = [
+  ["an unknown option, with a suggestion", { timeoutSecond: 5 }, "timeoutSecond"],
+  ["no source", { source: undefined }, "source"],
+  ["two kinds in one locator", { source: { s3: good.source.s3, url: "https://x" } }, "source"],
+  ["an unknown locator kind", { source: { gcs: { bucket: "b" } } }, "source.gcs"],
+  ["a URL as destination", { destination: { url: "https://example.com/x" } }, "destination.url"],
+  ["an Azure locator before Azure support lands", { destination: { azureBlob: { container: "c", blob: "b" } } }, "destination.azureBlob"],
+  ["an empty key", { source: { s3: { bucket: "prod-seeds", key: "" } } }, "source.s3.key"],
+  ["a key over 1024 bytes", { source: { s3: { bucket: "prod-seeds", key: "é".repeat(513) } } }, "source.s3.key"],
+  ["an upper-case bucket on AWS", { source: { s3: { bucket: "Prod_Seeds", key: "k" } } }, "source.s3.bucket"],
+  ["a bucket with s3:// in it", { source: { s3: { bucket: "s3://prod-seeds", key: "k" } } }, "source.s3.bucket"],
+  ["a two-letter bucket", { destination: { s3: { bucket: "ab", key: "k" } } }, "destination.s3.bucket"],
+  ["an IP address as bucket", { destination: { s3: { bucket: "10.0.0.1", key: "k" } } }, "destination.s3.bucket"],
+  ["a misspelt locator field", { source: { s3: { Bucket: "prod-seeds", key: "k" } } }, "source.s3.Bucket"],
+  ["a versionId on the destination", { destination: { s3: { bucket: "dev-seeds", key: "k", versionId: "v1" } } }, "destination.s3.versionId"],
+  ["a malformed endpoint", { source: { s3: { bucket: "b-1", key: "k", endpoint: "localhost:9000" } } }, "source.s3.endpoint"],
+  ["a malformed region", { source: { s3: { bucket: "b-1", key: "k", region: "EU West" } } }, "source.s3.region"],
+  ["copying an object onto itself", { destination: good.source }, "destination.s3.key"],
+  ["credentials without a secret key", { sourceCredentials: { accessKeyId: "a" } }, "source.s3.credentials.secretAccessKey"],
+  ["metadata that is not a map of strings", { metadata: { size: 5 } }, "metadata.size"],
+  ["a metadata key with spaces", { metadata: { "my key": "v" } }, "metadata.my key"],
+  ["eleven tags on S3", { tags: Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`t${i}`, "v"])) }, "tags"],
+  ["an unknown storage class", { storageClass: "COLD" }, "storageClass"],
+  ["an Azure access tier on S3", { accessTier: "Cool" }, "accessTier"],
+  ["an unknown encryption", { serverSideEncryption: "rot13" }, "serverSideEncryption"],
+  ["a KMS key without KMS encryption", { kmsKeyId: "alias/x" }, "kmsKeyId"],
+  ["an unknown strategy", { strategy: "fast" }, "strategy"],
+  ["an Azure-only strategy on S3", { strategy: "blocks" }, "strategy"],
+  ["stream when a server-side path exists", { strategy: "stream" }, "strategy"],
+  ["parts under 5 MiB", { partSizeBytes: 1024 }, "partSizeBytes"],
+  ["parts over 5 GiB", { partSizeBytes: 6 * 1024 ** 3 }, "partSizeBytes"],
+  ["fractional concurrency", { concurrency: 2.5 }, "concurrency"],
+  ["zero concurrency", { concurrency: 0 }, "concurrency"],
+  ["a negative timeout", { timeoutSeconds: -1 }, "timeoutSeconds"],
+  ["an absurd timeout", { timeoutSeconds: 1e9 }, "timeoutSeconds"],
+  ["a poll interval longer than the timeout", { timeoutSeconds: 10, pollIntervalSeconds: 60 }, "pollIntervalSeconds"],
+  ["trackSource as a string", { trackSource: "yes" }, "trackSource"],
+  ["an empty sourceEtag", { sourceEtag: "" }, "sourceEtag"],
+];
+
+for (const [story, overrides, property] of badInputs) {
+  test(`check rejects ${story}, naming ${property}`, () => {
+    const failures = failuresOf(overrides);
+    assert.ok(failures.some((f) => f.property === property), `expected a failure on ${property}, got ${JSON.stringify(failures)}`);
+    for (const f of failures) assert.match(f.reason, /\S{3,}/);
+  });
+}
+
+test("a typo gets a did-you-mean for the right name", () => {
+  const [failure] = failuresOf({ timeoutSecond: 5 });
+  assert.match(failure.reason, /did you mean "timeoutSeconds"/);
+});
+
+test("a credential value never appears in a failure", () => {
+  const secret = "wJalrXUtnSECRETvalue";
+  const failures = failuresOf({ sourceCredentials: { accessKeyId: 7, secretAccessKey: secret, extra: secret } });
+  assert.ok(failures.length > 0);
+  assert.ok(!JSON.stringify(failures).includes(secret));
+});
+
+test("promoting a pinned version over its own key is allowed", () => {
+  assert.deepEqual(failuresOf({ source: { s3: { ...good.destination.s3, versionId: "v1" } } }), []);
+});
+
+test("legacy bucket names pass when an S3-compatible endpoint is given", () => {
+  const endpoint = "http://127.0.0.1:9000";
+  assert.deepEqual(failuresOf({ source: { s3: { bucket: "Legacy_Bucket", key: "k", endpoint } } }), []);
+});
