@@ -6,6 +6,7 @@ import { s3ToS3 } from "pulumi-copied-object/dist/stores/s3Copy.js";
 import { isCopyError } from "pulumi-copied-object/dist/errors.js";
 import { silentLogger } from "pulumi-copied-object/dist/operation.js";
 import type { CopyRequest } from "pulumi-copied-object/dist/stores/types.js";
+import type { S3Api } from "pulumi-copied-object/dist/stores/s3.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -24,7 +25,7 @@ function fakeS3(handlers: Record<string, Handler>) {
       return handler(command.input);
     },
   };
-  return { client, calls, names: () => calls.map((c) => c.name) };
+  return { client: client as unknown as S3Api, calls, names: () => calls.map((c) => c.name) };
 }
 
 function serviceError(name: string, status: number) {
