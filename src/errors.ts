@@ -34,12 +34,16 @@ export function isCopyError(e: unknown): e is CopyError {
   return typeof candidate === "object" && candidate !== null && candidate.name === "CopyError" && typeof candidate.code === "string";
 }
 
-/** Reads the code back out of a message that crossed the provider boundary. */
+const CODES: readonly CopyErrorCode[] = [
+  "InvalidInput", "Unsupported", "SourceNotFound", "DestinationNotFound", "AccessDenied",
+  "SourceChanged", "CopyFailed", "CopyAborted", "CopyTimedOut",
+];
+const CODE_IN_MESSAGE = new RegExp(`(?:^|[\\s:(])(${CODES.join("|")}): `);
+
+/**
+ * Reads the code back out of a message that crossed the provider boundary, where the
+ * engine and the CLI may have put their own prefixes in front of it.
+ */
 export function codeOfMessage(message: string): CopyErrorCode | undefined {
-  const match = /^(\w+):/.exec(message);
-  const codes: readonly string[] = [
-    "InvalidInput", "Unsupported", "SourceNotFound", "DestinationNotFound", "AccessDenied",
-    "SourceChanged", "CopyFailed", "CopyAborted", "CopyTimedOut",
-  ];
-  return match && codes.includes(match[1]) ? (match[1] as CopyErrorCode) : undefined;
+  return CODE_IN_MESSAGE.exec(message)?.[1] as CopyErrorCode | undefined;
 }

@@ -102,7 +102,15 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
     if (!wrote) throw error;
     const status: CopyStatus = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
     // Kept by the engine as a partial result, so the next up re-copies and destroy cleans up.
-    const partial: CopyOutputs = withoutUndefined({ ...(olds ?? {}), ...argsAndCredentials(inputs), copyStatus: status, durationMs: Date.now() - started });
+    // The host sends these as they are, and the engine keeps them as the resource's outputs:
+    // without __provider, a later delete could not load its provider.
+    const partial = withoutUndefined({
+      ...(olds ?? {}),
+      ...argsAndCredentials(inputs),
+      copyStatus: status,
+      durationMs: Date.now() - started,
+      __provider: (inputs as { __provider?: string }).__provider,
+    });
     throw Object.assign(error, { id, properties: partial, reasons: [error.message] });
   } finally {
     operation.dispose();

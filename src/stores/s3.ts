@@ -24,7 +24,8 @@ export const newS3Client: S3ClientFactory = (location, credentials) =>
     endpoint: location.endpoint,
     forcePathStyle: location.forcePathStyle ?? (location.endpoint ? true : undefined),
     // Without a static key the SDK's default chain runs here, in the provider, at run time.
-    credentials,
+    // A copy: the SDK marks the object it is given ($source), and ours goes back into state.
+    credentials: credentials && { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
     followRegionRedirects: true,
     // S3-compatible servers reject the newer default checksum trailers on some requests.
     requestChecksumCalculation: "WHEN_REQUIRED",

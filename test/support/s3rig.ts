@@ -18,7 +18,7 @@ import {
   type HeadObjectCommandOutput,
   type S3Client,
 } from "@aws-sdk/client-s3";
-import { CopiedObject, type CopiedObjectArgs } from "pulumi-copied-object";
+import { CopiedObject, codeOfMessage, type CopiedObjectArgs, type S3Locator } from "pulumi-copied-object";
 import type * as pulumi from "@pulumi/pulumi";
 import { MiniEngine } from "./engine.ts";
 import { ProviderHost, registerUnderMocks, type Registration } from "./providerHost.ts";
@@ -32,7 +32,7 @@ export interface S3Rig {
   host: ProviderHost;
   engine: MiniEngine;
   /** An s3 locator on the test server. */
-  at(bucket: string, key: string, extra?: Record<string, unknown>): { s3: Record<string, unknown> };
+  at(bucket: string, key: string, extra?: Partial<S3Locator>): { s3: S3Locator };
   bucket(opts?: { versioned?: boolean }): Promise<string>;
   put(bucket: string, key: string, body: Buffer | string, extra?: Partial<PutObjectCommandInput>): Promise<{ etag: string; versionId?: string }>;
   get(bucket: string, key: string, versionId?: string): Promise<Buffer>;
@@ -117,7 +117,7 @@ export function sha256(data: Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
-/** Reads the stable code at the front of a CopyError message that crossed the gRPC boundary. */
+/** The stable code of a CopyError whose message crossed the gRPC boundary. */
 export function codeOf(error: unknown): string | undefined {
-  return /^(\w+):/.exec((error as Error)?.message ?? "")?.[1];
+  return codeOfMessage((error as Error)?.message ?? "");
 }

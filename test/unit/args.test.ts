@@ -105,3 +105,10 @@ test("legacy bucket names pass when an S3-compatible endpoint is given", () => {
   const endpoint = "http://127.0.0.1:9000";
   assert.deepEqual(failuresOf({ source: { s3: { bucket: "Legacy_Bucket", key: "k", endpoint } } }), []);
 });
+
+test("an error code is read back from a message, behind the prefixes the host and CLI add", async () => {
+  const { codeOfMessage } = await import("pulumi-copied-object");
+  assert.equal(codeOfMessage("CopyTimedOut: the copy did not finish"), "CopyTimedOut");
+  assert.equal(codeOfMessage("Create failed (grpc UNKNOWN): SourceNotFound: s3://b/k does not exist"), "SourceNotFound");
+  assert.equal(codeOfMessage("error: NotACode: whatever"), undefined);
+});

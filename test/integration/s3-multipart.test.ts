@@ -1,0 +1,94 @@
+// Multipart UploadPartCopy against a real S3 server: same bytes and attributes as a single copy,
+// leftovers aborted, and an interrupted copy leaves no upload behind.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
+import { HostCallError } from "../support/providerHost.ts";
+import { codeOf, sha256, startS3Rig, type S3Rig } from "../support/s3rig.ts";
+
+const MiB = 1024 * 1024;
+let rig: S3Rig;
+let src: string;
+const big = randomBytes(70 * MiB);
+
+before(async () => {
+  rig = await startS3Rig();
+  src = await rig.bucket();
+  await rig.put(src, "big.bin", big, { ContentType: "application/x-tar", CacheControl: "max-age=60", Metadata: { origin: "prod" }, Tagging: "env=prod" });
+});
+after(async () => {
+  await rig?.stop();
+});
+
+test("a 70 MiB object copied in 14 forced 5 MiB parts has the same bytes, headers, metadata and tags as a single copy", async () => {
+  const dst = await rig.bucket();
+  const multi = await rig.engine.up(await rig.register({ source: rig.at(src, "big.bin"), destination: rig.at(dst, "multi.bin"), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 4 }, undefined, "multi"));
+  const single = await rig.engine.up(await rig.register({ source: rig.at(src, "big.bin"), destination: rig.at(dst, "single.bin"), strategy: "copy" }, undefined, "single"));
+  assert.equal(multi.deployed.outputs.strategy, "multipart");
+  assert.equal(single.deployed.outputs.strategy, "copy");
+  assert.equal(sha256(await rig.get(dst, "multi.bin")), sha256(big));
+  assert.match(String(multi.deployed.outputs.etag), /-14$/);
+  const [a, b] = [await rig.head(dst, "multi.bin"), await rig.head(dst, "single.bin")];
+  for (const field of ["ContentType", "CacheControl", "ContentLength", "Metadata"] as const) assert.deepEqual(a[field], b[field], field);
+  assert.deepEqual(await rig.tags(dst, "multi.bin"), await rig.tags(dst, "single.bin"));
+  assert.deepEqual(await rig.tags(dst, "multi.bin"), { env: "prod" });
+  assert.equal(await rig.uploads(dst), 0);
+});
+
+test("a multipart upload left on the destination key by a killed run is aborted by the next create", async () => {
+  const dst = await rig.bucket();
+  await rig.s3.send(new CreateMultipartUploadCommand({ Bucket: dst, Key: "out.bin" }));
+  await rig.s3.send(new CreateMultipartUploadCommand({ Bucket: dst, Key: "someone-else.bin" }));
+  assert.equal(await rig.uploads(dst, "out.bin"), 1);
+  await rig.engine.up(await rig.register({ source: rig.at(src, "big.bin"), destination: rig.at(dst, "out.bin"), strategy: "copy" }));
+  assert.equal(await rig.uploads(dst, "out.bin"), 0);
+  assert.equal(await rig.uploads(dst, "someone-else.bin"), 1, "other keys' uploads are not ours to abort");
+});
+
+test("a copy that outlives timeoutSeconds is aborted: CopyTimedOut, partial state, no upload left, destroy cleans up", async () => {
+  const dst = await rig.bucket();
+  // One 5 MiB part at a time keeps the copy busy past a 1 s deadline on any server here.
+  const reg = await rig.register({ source: rig.at(src, "big.bin"), destination: rig.at(dst, "out.bin"), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1, timeoutSeconds: 1 });
+  const inputs = await rig.engine.check(reg);
+  const failure = await rig.host.create(reg, inputs).then(() => undefined, (e: unknown) => e);
+  if (failure === undefined) return void assertSkippedTooFast();
+  assert.ok(failure instanceof HostCallError);
+  assert.equal(codeOf(failure), "CopyTimedOut", failure.message);
+  assert.equal(failure.partial?.id, `s3://${dst}/out.bin`);
+  assert.equal(failure.partial?.properties.copyStatus, "aborted");
+  assert.equal(typeof failure.partial?.properties.__provider, "string", "the engine needs it to delete the partial resource later");
+  assert.equal(await rig.uploads(dst), 0);
+  assert.equal(await rig.exists(dst, "out.bin"), false);
+  await rig.host.delete(reg, failure.partial!.id, failure.partial!.properties);
+});
+
+test("SIGINT to the provider's process group aborts an in-flight multipart copy within 5 s, and the process exits non-zero", async (t) => {
+  const dst = await rig.bucket();
+  const reg = await rig.register({ source: rig.at(src, "big.bin"), destination: rig.at(dst, "out.bin"), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 });
+  const inputs = await rig.engine.check(reg);
+  let settled = false;
+  const creating = rig.host.create(reg, inputs).then(() => "finished", (e: Error) => e.message).finally(() => (settled = true));
+  // Wait, from the server's side, until the upload exists, as the engine's Ctrl-C would land mid-copy.
+  const deadline = Date.now() + 10_000;
+  while (!settled && (await rig.uploads(dst, "out.bin")) === 0 && Date.now() < deadline) await sleep(10);
+  if (settled) return void assertSkippedTooFast();
+  const signalled = Date.now();
+  rig.host.signalGroup("SIGINT");
+  const exit = await rig.host.exited();
+  const elapsed = Date.now() - signalled;
+  t.diagnostic(`the provider exited ${elapsed} ms after SIGINT, with code ${exit.code}`);
+  assert.ok(elapsed < 5000, `exited ${elapsed} ms after SIGINT`);
+  assert.notEqual(exit.code, 0);
+  assert.notEqual(await creating, "finished");
+  assert.equal(await rig.uploads(dst, "out.bin"), 0, "the multipart upload was aborted on the server");
+  assert.equal(await rig.exists(dst, "out.bin"), false);
+  // The host is gone: start a fresh one for any test after this.
+  await rig.stop();
+  rig = await startS3Rig();
+});
+
+function assertSkippedTooFast(): void {
+  assert.fail("the server finished the copy before it could be interrupted; enlarge the object");
+}
