@@ -4,6 +4,7 @@ import {
   CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectTaggingCommand,
+  PutObjectTaggingCommand,
   UploadPartCopyCommand,
   type CompletedPart,
   type HeadObjectCommandOutput,
@@ -41,6 +42,7 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
       request.onStarted();
       log.info(`copying ${s3Uri(source, source.versionId)} to ${s3Uri(destination)}: ${formatBytes(size)}, ${plan.strategy === "copy" ? "one CopyObject" : `${plan.partCount} parts of ${formatBytes(plan.partSizeBytes)}, ${plan.concurrency} at a time`}`);
       const written = plan.strategy === "copy" ? await copyObject(job) : await multipartCopy(job, plan.partSizeBytes, plan.concurrency);
+      if (written.tags) await ensureTags(job, written.tags, written.versionId);
       const after = await headS3(dst, destination, written.versionId, signal, "destination");
       if (!after) throw new CopyError("CopyFailed", `${s3Uri(destination)} is missing right after the copy reported success`);
       const state = stateOf(after);
@@ -93,7 +95,13 @@ function tagging(tags: Record<string, string>): string {
   return new URLSearchParams(Object.entries(tags)).toString();
 }
 
-async function copyObject(job: Job): Promise<{ versionId?: string }> {
+/** What a copy wrote, and the tags it asked for when the server might not have applied them. */
+interface Written {
+  versionId?: string;
+  tags?: Record<string, string>;
+}
+
+async function copyObject(job: Job): Promise<Written> {
   const { options, head } = job;
   const replaceHeaders = options.metadata !== undefined || CONTENT_OPTIONS.some((k) => options[k] !== undefined);
   const headers = destinationHeaders(job);
@@ -109,7 +117,32 @@ async function copyObject(job: Job): Promise<{ versionId?: string }> {
     }),
     { abortSignal: job.signal },
   );
-  return result.VersionId && result.VersionId !== "null" ? { versionId: result.VersionId } : {};
+  return { ...versionOf(result.VersionId), ...(options.tags !== undefined ? { tags: options.tags } : {}) };
+}
+
+function versionOf(versionId: string | undefined): { versionId?: string } {
+  return versionId && versionId !== "null" ? { versionId } : {};
+}
+
+/**
+ * Some S3-compatible servers (Ceph RGW) ignore TaggingDirective: REPLACE and the tags of a
+ * multipart upload. Setting them explicitly when they differ keeps the result the same everywhere.
+ */
+async function ensureTags(job: Job, wanted: Record<string, string>, versionId: string | undefined): Promise<void> {
+  const { dst, destination, signal } = job;
+  const current = await dst.send(new GetObjectTaggingCommand({ Bucket: destination.bucket, Key: destination.key, VersionId: versionId }), { abortSignal: signal });
+  const have = Object.fromEntries((current.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  if (sameTags(have, wanted)) return;
+  await dst.send(
+    new PutObjectTaggingCommand({ Bucket: destination.bucket, Key: destination.key, VersionId: versionId, Tagging: { TagSet: Object.entries(wanted).map(([Key, Value]) => ({ Key, Value })) } }),
+    { abortSignal: signal },
+  );
+  job.log.warn(`the server did not apply the requested tags to ${s3Uri(destination)}; they were set with PutObjectTagging`);
+}
+
+function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
 async function sourceTags(job: Job): Promise<Record<string, string>> {
@@ -121,7 +154,7 @@ async function sourceTags(job: Job): Promise<Record<string, string>> {
   }
 }
 
-async function multipartCopy(job: Job, partSizeBytes: number, concurrency: number): Promise<{ versionId?: string }> {
+async function multipartCopy(job: Job, partSizeBytes: number, concurrency: number): Promise<Written> {
   const { dst, destination, signal, log } = job;
   const size = job.head.ContentLength ?? 0;
   // Multipart uploads start blank: metadata, tags and headers are carried explicitly, so
@@ -144,7 +177,7 @@ async function multipartCopy(job: Job, partSizeBytes: number, concurrency: numbe
       new CompleteMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
     );
-    return done.VersionId && done.VersionId !== "null" ? { versionId: done.VersionId } : {};
+    return { ...versionOf(done.VersionId), tags };
   } catch (e) {
     await abortUpload(dst, destination, uploadId, log);
     throw e;

@@ -1,6 +1,7 @@
 /**
- * A pass-through HTTP proxy that counts the requests it forwards, for asserting that
- * bad input is refused before anything reaches a server.
+ * A pass-through HTTP proxy that counts the requests it forwards (to assert that bad input
+ * is refused before anything reaches a server), and can hold chosen requests back (to make a
+ * copy outlast a deadline or a signal on any server, however fast). A test double: label it.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,13 +12,23 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-export async function startCountingProxy(target: string): Promise<CountingProxy> {
+export interface ProxyOptions {
+  /** Milliseconds to hold a request before forwarding it; 0 forwards at once. */
+  delayMs?(req: http.IncomingMessage): number;
+}
+
+export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: CountingProxy["requests"] = [];
-  const server = http.createServer((req, res) => {
+  // Its own agent, destroyed on close: idle keep-alive sockets to a server that keeps them
+  // open (Ceph RGW) would otherwise hold the test process for a minute.
+  const agent = new http.Agent({ keepAlive: true });
+  const server = http.createServer(async (req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "" });
+    const delay = options.delayMs?.(req) ?? 0;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const forward = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
@@ -33,6 +44,7 @@ export async function startCountingProxy(target: string): Promise<CountingProxy>
     requests,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
+      agent.destroy();
       server.close(() => resolve());
     }),
   };

@@ -159,3 +159,14 @@ test("leftover multipart uploads on exactly the destination key are aborted befo
   const aborted = fake.calls.filter((c) => c.name === "AbortMultipartUpload").map((c) => c.input.UploadId);
   assert.deepEqual(aborted, ["old-1"]);
 });
+
+test("tags a server ignored (Ceph RGW drops TaggingDirective: REPLACE) are set explicitly, and only then", async () => {
+  const fake = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => ({}), PutObjectTagging: () => ({}) });
+  await s3ToS3(() => fake.client)(request({ options: { tags: { env: "dev" } } }));
+  const put = fake.calls.find((c) => c.name === "PutObjectTagging");
+  assert.deepEqual(put?.input.Tagging, { TagSet: [{ Key: "env", Value: "dev" }] });
+
+  const honest = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => ({}), GetObjectTagging: () => ({ TagSet: [{ Key: "env", Value: "dev" }] }) });
+  await s3ToS3(() => honest.client)(request({ options: { tags: { env: "dev" } } }));
+  assert.ok(!honest.names().includes("PutObjectTagging"));
+});
