@@ -27,6 +27,8 @@ export async function check(_olds: Record<string, unknown>, news: Record<string,
 export async function diff(_id: string, olds: CopyOutputs, news: WireInputs): Promise<pulumi.dynamic.DiffResult> {
   if (!olds.args) return { changes: true };
   const decision = decideDiff(olds, news, await trackedSource(olds, news));
+  // DiffResult has no room for reasons, and "why is this re-copying?" is the first question.
+  if (decision.changes) log.info(`${decision.replaces.length ? "replace" : "update"}: ${decision.reasons.join("; ")}`);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: false };
 }
 

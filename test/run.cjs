@@ -1,5 +1,5 @@
 // `npm test`: typechecks the tests, then runs each tier with Node's own test runner.
-// Usage: node test/run.js [unit] [integration]   (default: both)
+// Usage: node test/run.cjs [unit] [integration]   (default: both)
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
