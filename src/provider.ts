@@ -41,8 +41,8 @@ export async function create(inputs: WireInputs): Promise<pulumi.dynamic.CreateR
 export async function update(id: string, olds: CopyOutputs, news: WireInputs): Promise<pulumi.dynamic.UpdateResult> {
   const decision = decideDiff(olds, news);
   if (decision.reasons.length === 1 && decision.reasons[0] === CREDENTIALS_ONLY) {
-    const drift = news.trackSource === false ? undefined : await trackedSource(olds, news);
-    if (!drift || !sourceDrift(olds, drift)) {
+    const now = await trackedSource(olds, news);
+    if (!now || !sourceDrift(olds, now)) {
       log.info("only credentials changed; the destination is left as it is");
       return { outs: withoutUndefined({ ...olds, sourceCredentials: news.sourceCredentials, destinationCredentials: news.destinationCredentials }) };
     }
@@ -53,7 +53,7 @@ export async function update(id: string, olds: CopyOutputs, news: WireInputs): P
 export async function read(id: string, props: CopyOutputs): Promise<pulumi.dynamic.ReadResult> {
   if (!props.args) return { id, props };
   const { destination } = props.args;
-  const now = await quick((signal) => storeFor(destination).head(destination, props.destinationCredentials, signal));
+  const now = await quick((signal) => storeFor(destination).head(destination, props.destinationCredentials, signal, "destination"));
   if (!now) return {};
   const drift =
     props.versionId && now.versionId && now.versionId !== props.versionId
@@ -121,7 +121,7 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
 
 function outputsOf(inputs: WireInputs, olds: CopyOutputs | undefined, outcome: CopyOutcome, durationMs: number): CopyOutputs {
   // Versions this resource wrote before, kept so delete can remove them and only them.
-  const sameObject = olds && deepEqual(storeFor(olds.args.destination).describe(olds.args.destination), storeFor(inputs.destination).describe(inputs.destination));
+  const sameObject = olds && storeFor(olds.args.destination).describe(olds.args.destination) === storeFor(inputs.destination).describe(inputs.destination);
   const prior = sameObject ? [olds.versionId, ...(olds.priorVersionIds ?? [])].filter((v): v is string => !!v && v !== outcome.versionId) : [];
   return withoutUndefined({
     ...argsAndCredentials(inputs),
@@ -150,7 +150,7 @@ async function trackedSource(olds: CopyOutputs, news: WireInputs): Promise<Sourc
   if (news.trackSource === false || containsUnknown(news.source) || !deepEqual(olds.args.source, news.source)) return undefined;
   if ("s3" in news.source && news.source.s3.versionId) return undefined; // a pinned version never changes
   try {
-    const now = await quick((signal) => storeFor(news.source).head(news.source, news.sourceCredentials, signal));
+    const now = await quick((signal) => storeFor(news.source).head(news.source, news.sourceCredentials, signal, "source"));
     return now ? { etag: now.etag, versionId: now.versionId } : "missing";
   } catch (e) {
     log.warn(`could not read the source to see whether it changed (${(e as Error).message}); assuming it did not`);

@@ -69,9 +69,9 @@ export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
   return {
     describe: (location) => `s3://${s3Of(location).bucket}/${s3Of(location).key}`,
 
-    async head(location, credentials, signal): Promise<ObjectState | undefined> {
+    async head(location, credentials, signal, side): Promise<ObjectState | undefined> {
       const s3 = s3Of(location);
-      const head = await headS3(clientFor(s3, credentials as S3Credentials | undefined), s3, s3.versionId, signal, "source");
+      const head = await headS3(clientFor(s3, credentials as S3Credentials | undefined), s3, s3.versionId, signal, side);
       return head && stateOf(head);
     },
 

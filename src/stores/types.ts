@@ -31,8 +31,8 @@ export interface CopyOutcome extends ObjectState {
 
 /** One store's operations on a location of its own kind. */
 export interface Store {
-  /** The object's current state, or undefined when it does not exist. */
-  head(location: Locator, credentials: unknown, signal: AbortSignal): Promise<ObjectState | undefined>;
+  /** The object's current state, or undefined when it does not exist. `side` words the errors. */
+  head(location: Locator, credentials: unknown, signal: AbortSignal, side: "source" | "destination"): Promise<ObjectState | undefined>;
   /** Removes the given versions (or the object, when none are given). Missing is not an error. */
   remove(location: Locator, credentials: unknown, versionIds: string[], signal: AbortSignal, log: Logger): Promise<void>;
   /** Cancels unfinished writes to the location left by an earlier run; returns how many. */
