@@ -17,10 +17,13 @@ export type CopyErrorCode =
 export class CopyError extends Error {
   override readonly name = "CopyError";
   readonly code: CopyErrorCode;
+  /** The message without its code, for errors that add to another's explanation. */
+  readonly detail: string;
 
   constructor(code: CopyErrorCode, detail: string, options?: { cause?: unknown }) {
     super(`${code}: ${detail}`, options);
     this.code = code;
+    this.detail = detail;
   }
 }
 

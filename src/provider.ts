@@ -100,7 +100,7 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
     );
     return outputsOf(inputs, olds, outcome, Date.now() - started);
   } catch (e) {
-    const error = operation.signal.aborted ? abortReason(operation.signal) : isCopyError(e) ? e : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
+    const error = isCopyError(e) ? e : operation.signal.aborted ? abortReason(operation.signal) : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
     if (!wrote) throw error;
     const status: CopyStatus = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
     // Kept by the engine as a partial result, so the next up re-copies and destroy cleans up.

@@ -9,7 +9,7 @@ import {
 import type { Locator, S3Credentials, S3Locator } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
-import type { Logger } from "../operation";
+import { abortReason, type Logger } from "../operation";
 import type { ObjectState, Store } from "./types";
 
 /** The narrow part of the SDK client the S3 backend uses, so tests can fake it. */
@@ -61,7 +61,7 @@ export async function headS3(client: S3Api, location: S3Locator, versionId: stri
     return await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key, VersionId: versionId }), { abortSignal: signal });
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
-    throw s3Error(e, `HeadObject on the ${side} ${s3Uri(location, versionId)}`, side);
+    throw s3Failure(e, signal, `HeadObject on the ${side} ${s3Uri(location, versionId)}`, side);
   }
 }
 
@@ -88,7 +88,7 @@ export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
             log.info(`${s3Uri(s3, versionId)} was already gone`);
             continue;
           }
-          throw s3Error(e, `DeleteObject on ${s3Uri(s3, versionId)}`, "destination");
+          throw s3Failure(e, signal, `DeleteObject on ${s3Uri(s3, versionId)}`, "destination");
         }
       }
     },
@@ -125,7 +125,7 @@ export async function abortLeftoverUploads(client: S3Api, location: S3Locator, s
     } while (KeyMarker);
   } catch (e) {
     if (isMissing(e)) return aborted;
-    throw s3Error(e, `ListMultipartUploads on ${s3Uri(location)}`, "destination");
+    throw s3Failure(e, signal, `ListMultipartUploads on ${s3Uri(location)}`, "destination");
   }
   return aborted;
 }
@@ -137,6 +137,11 @@ export function statusOf(e: unknown): number | undefined {
 function isMissing(e: unknown): boolean {
   const name = (e as { name?: string })?.name;
   return statusOf(e) === 404 || name === "NoSuchKey" || name === "NoSuchVersion" || name === "NoSuchBucket" || name === "NoSuchUpload";
+}
+
+/** Why a request failed: the operation's own timeout or abort when that fired, else the server's answer. */
+export function s3Failure(e: unknown, signal: AbortSignal, doing: string, side: "source" | "destination"): CopyError {
+  return signal.aborted ? abortReason(signal) : s3Error(e, doing, side);
 }
 
 /** Maps an SDK failure to a CopyError with a stable code and a message that says where. */

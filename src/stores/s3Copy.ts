@@ -17,7 +17,7 @@ import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes, partRanges, planS3Copy } from "../plan";
 import { CLEANUP_BUDGET_MS } from "../shutdown";
-import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Of, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
+import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Failure, s3Of, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /** S3 to S3, server-side: one CopyObject, or UploadPartCopy parts in parallel. */
@@ -54,8 +54,8 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
         strategy: plan.strategy,
       };
     } catch (e) {
-      if (signal.aborted) throw abortReason(signal);
       if (isCopyError(e)) throw e;
+      if (signal.aborted) throw abortReason(signal);
       throw s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
     }
   };
@@ -150,7 +150,7 @@ async function sourceTags(job: Job): Promise<Record<string, string>> {
     const result = await job.src.send(new GetObjectTaggingCommand({ Bucket: job.source.bucket, Key: job.source.key, VersionId: job.source.versionId }), { abortSignal: job.signal });
     return Object.fromEntries((result.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
   } catch (e) {
-    throw s3Error(e, `GetObjectTagging on the source ${s3Uri(job.source)} (needed to carry its tags through a multipart copy; or give tags explicitly)`, "source");
+    throw s3Failure(e, job.signal, `GetObjectTagging on the source ${s3Uri(job.source)} (needed to carry its tags through a multipart copy; or give tags explicitly)`, "source");
   }
 }
 
@@ -222,10 +222,15 @@ async function copyParts(job: Job, uploadId: string, size: number, partSizeBytes
   } catch (e) {
     stop.abort();
     await Promise.allSettled(workers);
-    throw e;
+    throw job.signal.aborted ? progressed(abortReason(job.signal), copiedParts, total, copiedBytes, size) : e;
   }
-  if (signal.aborted) throw abortReason(job.signal);
+  if (signal.aborted) throw progressed(abortReason(job.signal), copiedParts, total, copiedBytes, size);
   return parts;
+}
+
+/** A timeout or abort that says how far the copy had got. */
+function progressed(reason: CopyError, parts: number, total: number, bytes: number, size: number): CopyError {
+  return new CopyError(reason.code, `${reason.detail}; ${parts} of ${total} parts (${formatBytes(bytes)} of ${formatBytes(size)}) had been copied, and the multipart upload was aborted`, { cause: reason });
 }
 
 /** Runs even after the operation's signal fired, within the shutdown cleanup budget. */

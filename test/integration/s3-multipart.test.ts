@@ -8,8 +8,10 @@ import { CreateMultipartUploadCommand } from "@aws-sdk/client-s3";
 import { HostCallError } from "../support/providerHost.ts";
 import { startCountingProxy, type CountingProxy } from "../support/countingProxy.ts";
 import { codeOf, sha256, startS3Rig, type S3Rig } from "../support/s3rig.ts";
+import { startS3Server, type S3Server } from "../support/s3server.ts";
 
 const MiB = 1024 * 1024;
+let server: S3Server;
 let rig: S3Rig;
 let src: string;
 // Simulation: holds each UploadPartCopy back 250 ms, so a copy outlasts a deadline or a signal
@@ -20,7 +22,8 @@ const isPartCopy = (req: { method?: string; url?: string; headers: Record<string
 const big = randomBytes(70 * MiB);
 
 before(async () => {
-  rig = await startS3Rig();
+  server = await startS3Server();
+  rig = await startS3Rig({ server });
   src = await rig.bucket();
   await rig.put(src, "big.bin", big, { ContentType: "application/x-tar", CacheControl: "max-age=60", Metadata: { origin: "prod" }, Tagging: "env=prod" });
   slow = await startCountingProxy(rig.server.endpoint, { delayMs: (req) => (isPartCopy(req) ? 250 : 0) });
@@ -28,6 +31,7 @@ before(async () => {
 after(async () => {
   await slow?.close();
   await rig?.stop();
+  await server?.stop();
 });
 
 test("a 70 MiB object copied in 14 forced 5 MiB parts has the same bytes, headers, metadata and tags as a single copy", async () => {
@@ -93,11 +97,37 @@ test("SIGINT to the provider's process group aborts an in-flight multipart copy 
   assert.notEqual(await creating, "finished");
   assert.equal(await rig.uploads(dst, "out.bin"), 0, "the multipart upload was aborted on the server");
   assert.equal(await rig.exists(dst, "out.bin"), false);
-  // The host is gone: start a fresh one for any test after this.
+  // The host is gone: start a fresh one, on the same server, for the tests after this.
   await rig.stop();
-  rig = await startS3Rig();
+  rig = await startS3Rig({ server });
 });
 
 function assertSkippedTooFast(): void {
   assert.fail("the copy finished before it could be interrupted; slow the proxy down further");
 }
+
+test("an update cut off by its timeout is kept as a partial result with the old version; the next up re-copies and destroy removes both (parts slowed by a proxy)", async () => {
+  const dst = await rig.bucket({ versioned: true });
+  const via = { endpoint: slow.endpoint };
+  const args = (concurrency: number, timeoutSeconds: number) =>
+    rig.register({ source: rig.at(src, "big.bin", via), destination: rig.at(dst, "out.bin", via), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency, timeoutSeconds });
+  const first = await rig.engine.up(await args(14, 60));
+
+  const cutOff = await rig.engine.up(await args(1, 1), first.deployed).then(() => undefined, (e: unknown) => e);
+  assert.ok(cutOff instanceof HostCallError && cutOff.partial, String(cutOff));
+  assert.equal(codeOf(cutOff), "CopyTimedOut");
+  assert.match(cutOff.message, /of 14 parts .* had been copied/);
+  const partial = cutOff.partial.properties;
+  assert.equal(partial.copyStatus, "aborted");
+  assert.equal(partial.versionId, first.deployed.outputs.versionId, "the destination still holds the first copy");
+  assert.equal(sha256(await rig.get(dst, "out.bin")), sha256(big));
+  assert.equal(await rig.uploads(dst), 0);
+
+  // What the engine now holds: the partial outputs. The next up must re-copy.
+  const again = await rig.engine.up(await args(14, 60), { ...first.deployed, outputs: partial });
+  assert.equal(again.step, "update");
+  assert.equal(again.deployed.outputs.copyStatus, "success");
+  assert.deepEqual(again.deployed.outputs.priorVersionIds, [first.deployed.outputs.versionId]);
+  await rig.engine.destroy(again.deployed);
+  assert.deepEqual(await rig.versions(dst, "out.bin"), []);
+});

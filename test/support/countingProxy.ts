@@ -20,9 +20,10 @@ export interface ProxyOptions {
 export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: CountingProxy["requests"] = [];
-  // Its own agent, destroyed on close: idle keep-alive sockets to a server that keeps them
-  // open (Ceph RGW) would otherwise hold the test process for a minute.
-  const agent = new http.Agent({ keepAlive: true });
+  // A fresh upstream connection per request: a reused idle socket can be closed under us by
+  // a server that drops keep-alives (moto), or hold the test process open on one that keeps
+  // them for a minute (Ceph RGW).
+  const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer(async (req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "" });
     const delay = options.delayMs?.(req) ?? 0;

@@ -127,8 +127,8 @@ test("an abort signal during multipart stops the parts and aborts the upload", a
       return { CopyPartResult: { ETag: "\"p\"" } };
     },
   });
-  const code = await codeOf(s3ToS3(() => fake.client)(request({ signal: controller.signal, options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 } })));
-  assert.equal(code, "CopyAborted");
+  const copy = s3ToS3(() => fake.client)(request({ signal: controller.signal, options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 } }));
+  await assert.rejects(copy, (e: Error & { code?: string }) => e.code === "CopyAborted" && /2 of 8 parts \(10 MiB of 40 MiB\) had been copied/.test(e.message));
   assert.equal(fake.names().at(-1), "AbortMultipartUpload");
 });
 
@@ -169,4 +169,11 @@ test("tags a server ignored (Ceph RGW drops TaggingDirective: REPLACE) are set e
   const honest = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => ({}), GetObjectTagging: () => ({ TagSet: [{ Key: "env", Value: "dev" }] }) });
   await s3ToS3(() => honest.client)(request({ options: { tags: { env: "dev" } } }));
   assert.ok(!honest.names().includes("PutObjectTagging"));
+});
+
+test("a deadline that passes during the source HEAD is CopyTimedOut, not a server failure", async () => {
+  const controller = new AbortController();
+  controller.abort(Object.assign(new Error("CopyTimedOut: the copy did not finish within timeoutSeconds (1 s)"), { name: "CopyError", code: "CopyTimedOut" }));
+  const fake = fakeS3({ ...base, HeadObject: head(10) });
+  assert.equal(await codeOf(s3ToS3(() => fake.client)(request({ signal: controller.signal }))), "CopyTimedOut");
 });
