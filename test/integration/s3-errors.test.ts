@@ -91,3 +91,14 @@ test("a single copy forced on an object over the limit would be refused before a
   assert.equal(deployed.outputs.strategy, "multipart", "a 1-byte object can still be one multipart part");
   assert.equal((await rig.get(dst, "out")).toString(), "x");
 });
+
+test("wrong credentials are AccessDenied, naming the side to fix", async (t) => {
+  if (rig.server.kind === "moto") return t.skip("moto accepts any credentials; this runs in CI's Ceph RGW pass, which checks SigV4");
+  const [src, dst] = [await rig.bucket(), await rig.bucket()];
+  await rig.put(src, "k", "x");
+  const wrong = { accessKeyId: rig.server.accessKeyId, secretAccessKey: "not-the-secret" };
+  const failure = await failureOf(rig.engine.up(await rig.register({ source: { s3: { ...rig.at(src, "k").s3, credentials: wrong } }, destination: rig.at(dst, "k") })));
+  assert.equal(codeOf(failure), "AccessDenied");
+  assert.match(failure.message, /source's credentials/);
+  assert.ok(!failure.message.includes("not-the-secret"));
+});

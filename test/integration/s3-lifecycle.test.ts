@@ -2,6 +2,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import { DeleteBucketCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { startS3Rig, type S3Rig } from "../support/s3rig.ts";
 
 let rig: S3Rig;
@@ -151,4 +152,14 @@ test("verify: false skips the post-copy checks but still reads the destination's
   await rig.put(src, "k", "payload");
   const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(src, "k"), destination: rig.at(dst, "k"), verify: false }));
   assert.equal(deployed.outputs.etag, (await rig.head(dst, "k")).ETag?.replace(/"/g, ""));
+});
+
+test("destroy after the destination bucket itself was deleted succeeds", async () => {
+  const [src, dst] = [await rig.bucket(), await rig.bucket()];
+  await rig.put(src, "k", "x");
+  const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(src, "k"), destination: rig.at(dst, "k") }));
+  await rig.s3.send(new DeleteObjectCommand({ Bucket: dst, Key: "k" }));
+  await rig.s3.send(new DeleteBucketCommand({ Bucket: dst }));
+  await rig.engine.destroy(deployed);
+  assert.match(rig.host.output(), /was already gone/);
 });
