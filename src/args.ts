@@ -3,8 +3,10 @@
  * Everything here is pure: `check` runs it before any request is sent.
  */
 
-/** The engine's placeholder for a value not known during preview. */
-export const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+import { UNKNOWN, checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
+import { LOCATOR_KEYS, validateCredentials, validateS3Locator } from "./locators";
+
+export { UNKNOWN, isUnknown };
 
 export interface S3Credentials {
   accessKeyId: string;
@@ -104,12 +106,6 @@ const OPTION_KEYS = [
   "strategy", "partSizeBytes", "concurrency", "timeoutSeconds", "pollIntervalSeconds", "trackSource", "verify",
 ] as const;
 const TOP_KEYS = ["source", "destination", "sourceCredentials", "destinationCredentials", ...OPTION_KEYS];
-const LOCATOR_KEYS: Record<LocatorKind, readonly string[]> = {
-  s3: ["bucket", "key", "versionId", "region", "endpoint", "forcePathStyle", "credentials"],
-  azureBlob: ["accountUrl", "account", "container", "blob", "snapshot", "versionId", "credentials"],
-  azureFile: ["accountUrl", "account", "share", "path", "shareSnapshot", "credentials"],
-  url: [],
-};
 const STRATEGIES: readonly Strategy[] = ["auto", "copy", "multipart", "blocks", "sync", "stream"];
 const S3_STORAGE_CLASSES = [
   "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
@@ -119,10 +115,6 @@ const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 /** Stores this release can copy between. The others are typed but rejected at check. */
 const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3"];
-
-export function isUnknown(value: unknown): boolean {
-  return value === UNKNOWN;
-}
 
 /** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
 export function containsUnknown(value: unknown): boolean {
@@ -154,8 +146,6 @@ export function validateInputs(news: Record<string, unknown>): Failure[] {
   return failures;
 }
 
-type Fail = (property: string, reason: string) => void;
-
 function validateLocator(value: unknown, where: "source" | "destination", fail: Fail): LocatorKind | undefined {
   if (isUnknown(value)) return undefined;
   if (!isPlainObject(value)) {
@@ -184,67 +174,6 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
   const body = value[kind];
   if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
   return typed;
-}
-
-function validateS3Locator(value: unknown, path: string, where: "source" | "destination", fail: Fail): void {
-  if (isUnknown(value)) return;
-  if (!isPlainObject(value)) {
-    fail(path, "must be an object with at least bucket and key.");
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    if (!LOCATOR_KEYS.s3.includes(key)) fail(`${path}.${key}`, `is not a field of an s3 location${suggest(key, LOCATOR_KEYS.s3)}. The fields are: ${LOCATOR_KEYS.s3.join(", ")}.`);
-  }
-  const customEndpoint = value.endpoint !== undefined;
-  checkBucketName(value.bucket, `${path}.bucket`, customEndpoint, fail);
-  checkObjectKey(value.key, `${path}.key`, fail);
-  if (value.versionId !== undefined) {
-    if (where === "destination") fail(`${path}.versionId`, "applies to sources only: S3 assigns the destination's version id, which is output as versionId. Remove it.");
-    else checkNonEmptyString(value.versionId, `${path}.versionId`, fail, 1024);
-  }
-  if (value.region !== undefined && !isUnknown(value.region)) {
-    if (typeof value.region !== "string" || !/^[a-z0-9-]{1,64}$/.test(value.region)) fail(`${path}.region`, `must be an AWS region name such as "eu-west-1" (got ${show(value.region)}).`);
-  }
-  if (value.endpoint !== undefined) checkHttpUrl(value.endpoint, `${path}.endpoint`, fail);
-  if (value.forcePathStyle !== undefined) checkBoolean(value.forcePathStyle, `${path}.forcePathStyle`, fail);
-  if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
-}
-
-function checkBucketName(value: unknown, path: string, customEndpoint: boolean, fail: Fail): void {
-  if (isUnknown(value)) return;
-  if (typeof value !== "string" || value.length === 0) return void fail(path, "is required: the bucket's name, e.g. \"my-bucket\".");
-  // AWS's rules; an S3-compatible server may also allow legacy names (upper case, underscores).
-  const pattern = customEndpoint ? /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/ : /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-  const problems: string[] = [];
-  if (!pattern.test(value)) problems.push(customEndpoint ? "3-255 letters, digits, dots, hyphens or underscores, starting and ending with a letter or digit" : "3-63 lowercase letters, digits, dots or hyphens, starting and ending with a letter or digit");
-  if (value.includes("..")) problems.push("no two adjacent dots");
-  if (/^\d+\.\d+\.\d+\.\d+$/.test(value)) problems.push("not an IP address");
-  if (value.startsWith("s3://") || value.includes("/")) problems.push("the bare name, without s3:// or a path (put the path in key)");
-  if (problems.length) fail(path, `must be a valid bucket name: ${problems.join("; ")} (got ${show(value)}).`);
-}
-
-function checkObjectKey(value: unknown, path: string, fail: Fail): void {
-  if (isUnknown(value)) return;
-  if (typeof value !== "string" || value.length === 0) return void fail(path, "is required: the object's key, e.g. \"db/seed.sql.gz\".");
-  const bytes = Buffer.byteLength(value, "utf8");
-  if (bytes > 1024) fail(path, `is ${bytes} bytes long in UTF-8; S3 keys are at most 1024 bytes. Shorten it.`);
-}
-
-function validateCredentials(value: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
-  if (value === undefined || isUnknown(value)) return;
-  const path = `${where}.${kind ?? "?"}.credentials`;
-  if (!isPlainObject(value)) return void fail(path, "must be an object.");
-  if (kind === "s3") {
-    for (const key of Object.keys(value)) {
-      if (!["accessKeyId", "secretAccessKey", "sessionToken"].includes(key)) fail(`${path}.${key}`, "is not a field of S3 credentials: use accessKeyId, secretAccessKey and, for temporary credentials, sessionToken.");
-    }
-    // Never echo the value: it is a credential.
-    for (const key of ["accessKeyId", "secretAccessKey"]) {
-      if (isUnknown(value[key])) continue;
-      if (typeof value[key] !== "string" || value[key] === "") fail(`${path}.${key}`, "is required when credentials are given (or omit credentials to use the AWS default chain).");
-    }
-    if (value.sessionToken !== undefined && !isUnknown(value.sessionToken) && typeof value.sessionToken !== "string") fail(`${path}.sessionToken`, "must be a string.");
-  }
 }
 
 function validateOptions(news: Record<string, unknown>, destinationKind: LocatorKind | undefined, fail: Fail): void {
@@ -311,70 +240,3 @@ function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKi
   }
 }
 
-function checkStringMap(value: unknown, path: string, fail: Fail, keyPattern?: RegExp, keyRule?: string): void {
-  if (value === undefined || isUnknown(value)) return;
-  if (!isPlainObject(value)) return void fail(path, `must be a map of strings, e.g. { team: "data" } (got ${show(value)}).`);
-  for (const [k, v] of Object.entries(value)) {
-    if (isUnknown(v)) continue;
-    if (typeof v !== "string") fail(`${path}.${k}`, `must be a string (got ${show(v)}); convert it with String().`);
-    if (keyPattern && !keyPattern.test(k)) fail(`${path}.${k}`, `keys may contain only ${keyRule}.`);
-  }
-}
-
-function checkNonEmptyString(value: unknown, path: string, fail: Fail, maxLength: number): void {
-  if (isUnknown(value)) return;
-  if (typeof value !== "string" || value.length === 0) fail(path, `must be a non-empty string (got ${show(value)}).`);
-  else if (value.length > maxLength) fail(path, `is ${value.length} characters; at most ${maxLength}.`);
-}
-
-function checkBoolean(value: unknown, path: string, fail: Fail): void {
-  if (!isUnknown(value) && typeof value !== "boolean") fail(path, `must be true or false (got ${show(value)}).`);
-}
-
-function checkHttpUrl(value: unknown, path: string, fail: Fail): void {
-  if (isUnknown(value)) return;
-  let ok = false;
-  try {
-    const url = new URL(String(value));
-    ok = typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-  } catch {
-    ok = false;
-  }
-  if (!ok) fail(path, `must be an http(s) URL such as "https://s3.example.com" (got ${show(value)}).`);
-}
-
-function checkNumber(value: unknown, path: string, fail: Fail, rule: { min: number; max: number; integer?: boolean; hint: string }): void {
-  if (value === undefined || isUnknown(value)) return;
-  const ok = typeof value === "number" && Number.isFinite(value) && (!rule.integer || Number.isInteger(value)) && value >= rule.min && value <= rule.max;
-  if (!ok) fail(path, `must be ${rule.integer ? "a whole number" : "a number"} from ${rule.min} to ${rule.max} (${rule.hint}); got ${show(value)}.`);
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
-}
-
-/** ` (did you mean "x"?)` for a near miss, so a typo's fix is in the message. */
-function suggest(word: string, candidates: readonly string[]): string {
-  const lower = word.toLowerCase();
-  const best = candidates.find((c) => c.toLowerCase() === lower) ?? candidates.find((c) => editDistance(c.toLowerCase(), lower) <= 2);
-  return best ? ` (did you mean "${best}"?)` : "";
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length];
-}
