@@ -4,7 +4,7 @@
  */
 
 import { UNKNOWN, checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
-import { LOCATOR_KEYS, validateCredentials, validateS3Locator } from "./locators";
+import { LOCATOR_KEYS, validateAzureBlobLocator, validateCredentials, validateS3Locator } from "./locators";
 
 export { UNKNOWN, isUnknown };
 
@@ -113,8 +113,9 @@ const S3_STORAGE_CLASSES = [
 ];
 const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
-/** Stores this release can copy between. The others are typed but rejected at check. */
-const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3"];
+/** Stores this release can copy between, and the pairs. The others are typed but rejected at check. */
+const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob"];
+const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob"];
 
 /** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
 export function containsUnknown(value: unknown): boolean {
@@ -173,6 +174,7 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
   }
   const body = value[kind];
   if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
+  if (typed === "azureBlob") validateAzureBlobLocator(body, `${where}.azureBlob`, where, fail);
   return typed;
 }
 
@@ -202,6 +204,7 @@ function validateOptions(news: Record<string, unknown>, destinationKind: Locator
     if (!ok) fail("storageClass", `must be an S3 storage class: ${S3_STORAGE_CLASSES.join(", ")} (got ${show(news.storageClass)}).`);
   }
   if (isS3Destination && news.accessTier !== undefined) fail("accessTier", "applies to Azure destinations; for S3 use storageClass.");
+  if (destinationKind === "azureBlob") validateAzureBlobOptions(news, fail);
   if (news.serverSideEncryption !== undefined && !isUnknown(news.serverSideEncryption)) {
     if (!S3_SSE.includes(news.serverSideEncryption as string)) fail("serverSideEncryption", `must be one of ${S3_SSE.join(", ")} (got ${show(news.serverSideEncryption)}).`);
     if (!isS3Destination && destinationKind) fail("serverSideEncryption", "applies to S3 destinations only.");
@@ -212,7 +215,8 @@ function validateOptions(news: Record<string, unknown>, destinationKind: Locator
   if (news.strategy !== undefined && !isUnknown(news.strategy) && !STRATEGIES.includes(news.strategy as Strategy)) {
     fail("strategy", `must be one of ${STRATEGIES.map((s) => `"${s}"`).join(", ")} (got ${show(news.strategy)}).`);
   }
-  checkNumber(news.partSizeBytes, "partSizeBytes", fail, { min: 5 * MiB, max: 5 * GiB, integer: true, hint: "S3 parts are 5 MiB to 5 GiB" });
+  if (destinationKind === "azureBlob") checkNumber(news.partSizeBytes, "partSizeBytes", fail, { min: 1 * MiB, max: 4000 * MiB, integer: true, hint: "Azure blocks are at most 4000 MiB" });
+  else checkNumber(news.partSizeBytes, "partSizeBytes", fail, { min: 5 * MiB, max: 5 * GiB, integer: true, hint: "S3 parts are 5 MiB to 5 GiB" });
   checkNumber(news.concurrency, "concurrency", fail, { min: 1, max: 64, integer: true, hint: "parts copied at once" });
   checkNumber(news.timeoutSeconds, "timeoutSeconds", fail, { min: 1, max: 7 * 24 * 3600, hint: "at most 7 days" });
   checkNumber(news.pollIntervalSeconds, "pollIntervalSeconds", fail, { min: 0.1, max: 3600, hint: "seconds between status checks" });
@@ -222,8 +226,36 @@ function validateOptions(news: Record<string, unknown>, destinationKind: Locator
   for (const key of ["trackSource", "verify"]) if (news[key] !== undefined) checkBoolean(news[key], key, fail);
 }
 
+const AZURE_TIERS = ["Hot", "Cool", "Cold", "Archive", "P4", "P6", "P10", "P15", "P20", "P30", "P40", "P50", "P60", "P70", "P80"];
+
+function validateAzureBlobOptions(news: Record<string, unknown>, fail: Fail): void {
+  if (news.storageClass !== undefined) fail("storageClass", "applies to S3 destinations; for Azure use accessTier.");
+  if (news.kmsKeyId !== undefined) fail("kmsKeyId", "applies to S3 destinations; Azure encrypts with the account's or container's encryption scope.");
+  if (news.accessTier !== undefined && !isUnknown(news.accessTier) && !AZURE_TIERS.includes(news.accessTier as string)) {
+    fail("accessTier", `must be one of ${AZURE_TIERS.join(", ")} (got ${show(news.accessTier)}).`);
+  }
+  if (isPlainObject(news.metadata)) {
+    // Azure metadata names are C# identifiers, unlike S3's.
+    for (const key of Object.keys(news.metadata)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) fail(`metadata.${key}`, "Azure metadata names must be C# identifiers: letters, digits and '_', not starting with a digit.");
+    }
+  }
+  if (isPlainObject(news.tags)) {
+    const tags = Object.entries(news.tags);
+    if (tags.length > 10) fail("tags", `has ${tags.length} tags; Azure blob index tags are at most 10 per blob.`);
+    for (const [k, v] of tags) {
+      if (!/^[A-Za-z0-9 +\-./:=_]{1,128}$/.test(k)) fail(`tags.${k}`, "blob index tag keys are 1-128 of letters, digits, space and + - . / : = _.");
+      if (typeof v === "string" && !/^[A-Za-z0-9 +\-./:=_]{0,256}$/.test(v)) fail(`tags.${k}`, "blob index tag values are 0-256 of letters, digits, space and + - . / : = _.");
+    }
+  }
+}
+
 function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKind: LocatorKind, fail: Fail): void {
   if (!SUPPORTED_KINDS.includes(sourceKind) || !SUPPORTED_KINDS.includes(destinationKind)) return;
+  if (!SUPPORTED_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
+    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported yet by this release; copy within S3 or within Azure Blob Storage.`);
+  }
+  if (sourceKind === "azureBlob" && destinationKind === "azureBlob") return validateBlobPair(inputs, fail);
   const strategy = inputs.strategy;
   if (strategy === "blocks" || strategy === "sync") {
     fail("strategy", `"${strategy}" is an Azure Blob strategy; for S3 to S3 use "auto", "copy" or "multipart".`);
@@ -240,3 +272,16 @@ function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKi
   }
 }
 
+
+function validateBlobPair(inputs: WireInputs, fail: Fail): void {
+  if (inputs.strategy === "multipart" || inputs.strategy === "stream") {
+    fail("strategy", `"${inputs.strategy}" does not apply to Azure Blob to Azure Blob; use "auto", "copy" (async Copy Blob), "blocks" (Put Block From URL) or "sync" (Copy Blob From URL, up to 256 MiB).`);
+  }
+  if (containsUnknown([inputs.source, inputs.destination])) return;
+  const src = (inputs.source as { azureBlob: AzureBlobLocator }).azureBlob;
+  const dst = (inputs.destination as { azureBlob: AzureBlobLocator }).azureBlob;
+  const sameAccount = (src.accountUrl ?? src.account) === (dst.accountUrl ?? dst.account);
+  if (sameAccount && src.container === dst.container && src.blob === dst.blob && src.snapshot === undefined && src.versionId === undefined) {
+    fail("destination.azureBlob.blob", "is the source blob itself. To promote a snapshot or version over the base blob, set source.azureBlob.snapshot or versionId; otherwise copy to another blob.");
+  }
+}

@@ -57,6 +57,7 @@ export function validateCredentials(value: unknown, kind: LocatorKind | undefine
   if (value === undefined || isUnknown(value)) return;
   const path = `${where}.${kind ?? "?"}.credentials`;
   if (!isPlainObject(value)) return void fail(path, "must be an object.");
+  if (kind === "azureBlob" || kind === "azureFile") return validateAzureCredentials(value, path, where, fail);
   if (kind === "s3") {
     for (const key of Object.keys(value)) {
       if (!["accessKeyId", "secretAccessKey", "sessionToken"].includes(key)) fail(`${path}.${key}`, "is not a field of S3 credentials: use accessKeyId, secretAccessKey and, for temporary credentials, sessionToken.");
@@ -70,3 +71,55 @@ export function validateCredentials(value: unknown, kind: LocatorKind | undefine
   }
 }
 
+
+/** Azure's rules for an account, container and blob (Naming and Referencing Containers, Blobs). */
+export function validateAzureBlobLocator(value: unknown, path: string, where: "source" | "destination", fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (!isPlainObject(value)) return void fail(path, "must be an object with at least container and blob (and accountUrl or account).");
+  for (const key of Object.keys(value)) {
+    if (!LOCATOR_KEYS.azureBlob.includes(key)) fail(`${path}.${key}`, `is not a field of an azureBlob location${suggest(key, LOCATOR_KEYS.azureBlob)}. The fields are: ${LOCATOR_KEYS.azureBlob.join(", ")}.`);
+  }
+  if (value.accountUrl !== undefined && value.account !== undefined) fail(`${path}.account`, "give accountUrl or account, not both.");
+  if (value.accountUrl !== undefined) checkHttpUrl(value.accountUrl, `${path}.accountUrl`, fail);
+  if (value.account !== undefined && !isUnknown(value.account) && (typeof value.account !== "string" || !/^[a-z0-9]{3,24}$/.test(value.account))) {
+    fail(`${path}.account`, `must be a storage account name: 3-24 lowercase letters and digits (got ${show(value.account)}).`);
+  }
+  const container = value.container;
+  if (!isUnknown(container)) {
+    const valid = typeof container === "string" && (container === "$root" || container === "$web" || (/^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/.test(container)));
+    if (!valid) fail(`${path}.container`, `must be a container name: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (got ${show(container)}).`);
+  }
+  if (!isUnknown(value.blob)) {
+    if (typeof value.blob !== "string" || value.blob.length === 0) fail(`${path}.blob`, "is required: the blob's name, e.g. \"backups/db.bak\".");
+    else if (value.blob.length > 1024) fail(`${path}.blob`, `is ${value.blob.length} characters; blob names are at most 1024.`);
+  }
+  for (const key of ["snapshot", "versionId"] as const) {
+    if (value[key] === undefined) continue;
+    if (where === "destination") fail(`${path}.${key}`, `applies to sources only: a copy always writes the base blob${key === "versionId" ? " (its new version id is output as versionId)" : ""}. Remove it.`);
+    else checkNonEmptyString(value[key], `${path}.${key}`, fail, 64);
+  }
+  if (value.snapshot !== undefined && value.versionId !== undefined) fail(`${path}.versionId`, "give snapshot or versionId, not both.");
+  if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+}
+
+/** An Azure credential: exactly one of accountKey, sasToken or connectionString. Never echoes values. */
+export function validateAzureCredentials(value: Record<string, unknown>, path: string, where: string, fail: Fail): void {
+  const kinds = ["accountKey", "sasToken", "connectionString"].filter((k) => value[k] !== undefined);
+  for (const key of Object.keys(value)) {
+    if (!["accountKey", "sasToken", "connectionString"].includes(key)) fail(`${path}.${key}`, "is not an Azure credential: give one of accountKey, sasToken or connectionString.");
+  }
+  if (kinds.length !== 1) return void fail(path, `needs exactly one of accountKey, sasToken or connectionString (got ${kinds.length}); or omit credentials to use the environment and DefaultAzureCredential.`);
+  const secret = value[kinds[0]];
+  if (isUnknown(secret)) return;
+  if (typeof secret !== "string" || secret === "") return void fail(`${path}.${kinds[0]}`, "must be a non-empty string.");
+  if (kinds[0] === "accountKey" && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) fail(`${path}.accountKey`, "must be the account key as Azure shows it (base64).");
+  if (kinds[0] === "sasToken") {
+    const params = new URLSearchParams(secret.replace(/^\?/, ""));
+    if (!params.get("sig")) fail(`${path}.sasToken`, "is not a SAS token: it has no sig= parameter. Give the query string Azure generated.");
+    const permissions = params.get("sp");
+    if (where === "source" && permissions !== null && !permissions.includes("r")) fail(`${path}.sasToken`, "does not grant read (r) on the source, which Copy Blob needs. Generate it with read permission.");
+  }
+  if (kinds[0] === "connectionString" && !/AccountName=|SharedAccessSignature=|BlobEndpoint=/i.test(secret)) {
+    fail(`${path}.connectionString`, "is not a storage connection string (no AccountName, BlobEndpoint or SharedAccessSignature).");
+  }
+}

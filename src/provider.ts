@@ -148,7 +148,9 @@ function argsAndCredentials(inputs: WireInputs): Pick<CopyOutputs, "args" | "sou
 /** The source as it is now, when trackSource asks and a read can tell something new. */
 async function trackedSource(olds: CopyOutputs, news: WireInputs): Promise<SourceNow | undefined> {
   if (news.trackSource === false || containsUnknown(news.source) || !deepEqual(olds.args.source, news.source)) return undefined;
-  if ("s3" in news.source && news.source.s3.versionId) return undefined; // a pinned version never changes
+  // A pinned version or snapshot never changes.
+  if ("s3" in news.source && news.source.s3.versionId) return undefined;
+  if ("azureBlob" in news.source && (news.source.azureBlob.versionId || news.source.azureBlob.snapshot)) return undefined;
   try {
     const now = await quick((signal) => storeFor(news.source).head(news.source, news.sourceCredentials, signal, "source"));
     return now ? { etag: now.etag, versionId: now.versionId } : "missing";

@@ -1,13 +1,15 @@
 import { locatorKind, type Locator } from "../args";
 import { CopyError } from "../errors";
+import { azureBlobStore } from "./azureBlob";
+import { blobToBlob } from "./azureBlobCopy";
 import { s3Store } from "./s3";
 import { s3ToS3 } from "./s3Copy";
 import type { Copier, Store } from "./types";
 
 export type { Copier, CopyOutcome, CopyRequest, ObjectState, Store } from "./types";
 
-const stores: Partial<Record<string, Store>> = { s3: s3Store() };
-const copiers: Partial<Record<string, Copier>> = { "s3->s3": s3ToS3() };
+const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore() };
+const copiers: Partial<Record<string, Copier>> = { "s3->s3": s3ToS3(), "azureBlob->azureBlob": blobToBlob() };
 
 export function storeFor(location: Locator): Store {
   const store = stores[locatorKind(location)];

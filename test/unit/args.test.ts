@@ -43,7 +43,8 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["two kinds in one locator", { source: { s3: good.source.s3, url: "https://x" } }, "source"],
   ["an unknown locator kind", { source: { gcs: { bucket: "b" } } }, "source.gcs"],
   ["a URL as destination", { destination: { url: "https://example.com/x" } }, "destination.url"],
-  ["an Azure locator before Azure support lands", { destination: { azureBlob: { container: "c", blob: "b" } } }, "destination.azureBlob"],
+  ["an Azure Files locator before its support lands", { destination: { azureFile: { share: "s", path: "p" } } }, "destination.azureFile"],
+  ["an S3 to Azure Blob pair, not supported yet", { destination: { azureBlob: { account: "devacct", container: "seeds", blob: "b" } } }, "destination"],
   ["an empty key", { source: { s3: { bucket: "prod-seeds", key: "" } } }, "source.s3.key"],
   ["a key over 1024 bytes", { source: { s3: { bucket: "prod-seeds", key: "é".repeat(513) } } }, "source.s3.key"],
   ["an upper-case bucket on AWS", { source: { s3: { bucket: "Prod_Seeds", key: "k" } } }, "source.s3.bucket"],
@@ -112,3 +113,40 @@ test("an error code is read back from a message, behind the prefixes the host an
   assert.equal(codeOfMessage("Create failed (grpc UNKNOWN): SourceNotFound: s3://b/k does not exist"), "SourceNotFound");
   assert.equal(codeOfMessage("error: NotACode: whatever"), undefined);
 });
+
+const blob = (over: Record<string, unknown> = {}) => ({ azureBlob: { account: "prodacct", container: "seeds", blob: "db.bak", ...over } });
+const blobPair = { source: blob(), destination: blob({ account: "devacct" }) };
+
+test("an Azure Blob to Azure Blob copy across accounts is valid, with Azure's options", () => {
+  assert.deepEqual(validateInputs({ ...blobPair, accessTier: "Cool", tags: { env: "dev" }, metadata: { team_name: "data" }, strategy: "copy", sourceCredentials: { sasToken: "sv=2024&sp=r&sig=abc" } }), []);
+  assert.deepEqual(validateInputs({ source: blob({ snapshot: "2026-11-20T10:00:00.0000000Z" }), destination: blob() }), [], "snapshot promotion over its own base blob");
+});
+
+const badBlobInputs: Array<[string, Record<string, unknown>, string]> = [
+  ["an upper-case container", { destination: blob({ container: "Seeds" }) }, "destination.azureBlob.container"],
+  ["a container with two hyphens in a row", { destination: blob({ container: "a--b" }) }, "destination.azureBlob.container"],
+  ["an account name with a dash", { source: blob({ account: "prod-acct" }) }, "source.azureBlob.account"],
+  ["both accountUrl and account", { source: blob({ accountUrl: "https://prodacct.blob.core.windows.net" }) }, "source.azureBlob.account"],
+  ["a malformed accountUrl", { source: { azureBlob: { accountUrl: "prodacct.blob", container: "seeds", blob: "b" } } }, "source.azureBlob.accountUrl"],
+  ["an empty blob name", { source: blob({ blob: "" }) }, "source.azureBlob.blob"],
+  ["a snapshot on the destination", { destination: blob({ account: "devacct", snapshot: "2026-11-20T10:00:00.0000000Z" }) }, "destination.azureBlob.snapshot"],
+  ["both snapshot and versionId on a source", { source: blob({ snapshot: "s", versionId: "v" }) }, "source.azureBlob.versionId"],
+  ["copying a blob onto itself", { destination: blob() }, "destination.azureBlob.blob"],
+  ["two credentials at once", { sourceCredentials: { accountKey: "a2V5", sasToken: "sig=x" } }, "source.azureBlob.credentials"],
+  ["a SAS without read permission on a source", { sourceCredentials: { sasToken: "sv=2024&sp=w&sig=abc" } }, "source.azureBlob.credentials.sasToken"],
+  ["a SAS with no signature", { sourceCredentials: { sasToken: "sv=2024&sp=r" } }, "source.azureBlob.credentials.sasToken"],
+  ["an account key that is not base64", { destinationCredentials: { accountKey: "not a key!" } }, "destination.azureBlob.credentials.accountKey"],
+  ["an unknown access tier", { accessTier: "Frozen" }, "accessTier"],
+  ["an S3 storage class on Azure", { storageClass: "STANDARD_IA" }, "storageClass"],
+  ["metadata names that are not C# identifiers", { metadata: { "team-name": "data" } }, "metadata.team-name"],
+  ["an S3-only strategy", { strategy: "multipart" }, "strategy"],
+  ["blocks above 4000 MiB", { partSizeBytes: 4001 * 1024 * 1024 }, "partSizeBytes"],
+];
+
+for (const [story, overrides, property] of badBlobInputs) {
+  test(`check rejects ${story} (Azure Blob), naming ${property}`, () => {
+    const failures = validateInputs({ ...blobPair, ...overrides });
+    assert.ok(failures.some((f) => f.property === property), `expected a failure on ${property}, got ${JSON.stringify(failures)}`);
+    assert.ok(!JSON.stringify(failures).includes("a2V5"));
+  });
+}

@@ -1,0 +1,179 @@
+import { DefaultAzureCredential } from "@azure/identity";
+import { BlobServiceClient, RestError, StorageSharedKeyCredential, type BlobClient } from "@azure/storage-blob";
+import type { AzureBlobLocator, AzureCredentials, Locator } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError } from "../errors";
+import { abortReason, type Logger } from "../operation";
+import type { ObjectState, Store } from "./types";
+
+/** A blob client and what can sign for its account (for a source SAS), built inside provider calls only. */
+export interface BlobHandle {
+  client: BlobClient;
+  accountName: string;
+  sharedKey?: StorageSharedKeyCredential;
+  /** A SAS given as the credential; appended to the source URL as is. */
+  sasToken?: string;
+}
+
+export function blobOf(location: Locator): AzureBlobLocator {
+  if (!("azureBlob" in location)) throw new CopyError("Unsupported", "expected an azureBlob location");
+  return location.azureBlob;
+}
+
+export function blobUri(location: AzureBlobLocator): string {
+  const version = location.snapshot ? ` (snapshot ${location.snapshot})` : location.versionId ? ` (version ${location.versionId})` : "";
+  return `azure://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.container}/${location.blob}${version}`;
+}
+
+/**
+ * Credentials in the documented order: the locator's own, then AZURE_STORAGE_CONNECTION_STRING,
+ * then AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY (for that account), then DefaultAzureCredential.
+ */
+export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): BlobHandle {
+  const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
+  const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.blob.core.windows.net` : undefined);
+  const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
+  const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
+  if (connectionString && (given?.connectionString || !wanted || accountOfConnectionString(connectionString) === wanted)) {
+    const service = BlobServiceClient.fromConnectionString(connectionString);
+    return { client: pick(service, location), accountName: service.accountName, sharedKey: service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined };
+  }
+  if (!accountUrl || !wanted) {
+    throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
+  }
+  const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
+  if (key) {
+    const sharedKey = new StorageSharedKeyCredential(wanted, key);
+    return { client: pick(new BlobServiceClient(accountUrl, sharedKey), location), accountName: wanted, sharedKey };
+  }
+  if (given?.sasToken) {
+    const sas = given.sasToken.replace(/^\?/, "");
+    return { client: pick(new BlobServiceClient(`${accountUrl}?${sas}`), location), accountName: wanted, sasToken: sas };
+  }
+  return { client: pick(new BlobServiceClient(accountUrl, new DefaultAzureCredential()), location), accountName: wanted };
+}
+
+function pick(service: BlobServiceClient, location: AzureBlobLocator): BlobClient {
+  const blob = service.getContainerClient(location.container).getBlobClient(location.blob);
+  if (location.snapshot) return blob.withSnapshot(location.snapshot);
+  if (location.versionId) return blob.withVersion(location.versionId);
+  return blob;
+}
+
+/** `https://acct.blob.core.windows.net` → acct; the emulator's `http://127.0.0.1:10000/acct` → acct. */
+export function accountNameOf(accountUrl: string): string {
+  try {
+    const url = new URL(accountUrl);
+    const ipOrLocal = /^[\d.]+$|^localhost$|^\[/.test(url.hostname);
+    return ipOrLocal ? url.pathname.split("/").filter(Boolean)[0] ?? "" : url.hostname.split(".")[0];
+  } catch {
+    return "";
+  }
+}
+
+function accountOfConnectionString(connectionString: string): string | undefined {
+  if (/UseDevelopmentStorage=true/i.test(connectionString)) return "devstoreaccount1";
+  return /AccountName=([^;]+)/i.exec(connectionString)?.[1];
+}
+
+export function blobState(props: { etag?: string; versionId?: string; contentLength?: number; lastModified?: Date }): ObjectState {
+  return {
+    etag: normalizeEtag(props.etag ?? ""),
+    ...(props.versionId ? { versionId: props.versionId } : {}),
+    contentLength: props.contentLength ?? 0,
+    ...(props.lastModified ? { lastModified: props.lastModified.toISOString() } : {}),
+  };
+}
+
+export function azureBlobStore(handleFor = blobHandle): Store {
+  return {
+    describe: (location) => {
+      const blob = blobOf(location);
+      return `azure://${blob.account ?? accountNameOf(blob.accountUrl ?? "")}/${blob.container}/${blob.blob}`;
+    },
+
+    async head(location, credentials, signal, side) {
+      const blob = blobOf(location);
+      try {
+        return blobState(await handleFor(blob, credentials as AzureCredentials).client.getProperties({ abortSignal: signal }));
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw blobFailure(e, signal, `Get Blob Properties on the ${side} ${blobUri(blob)}`, side);
+      }
+    },
+
+    async remove(location, credentials, versionIds, signal, log) {
+      const blob = blobOf(location);
+      const { client } = handleFor(blob, credentials as AzureCredentials);
+      for (const versionId of versionIds.length ? versionIds : [undefined]) {
+        try {
+          await (versionId ? client.withVersion(versionId) : client).delete({ abortSignal: signal });
+          log.info(`deleted ${blobUri({ ...blob, versionId })}`);
+        } catch (e) {
+          if (statusOf(e) === 404) {
+            log.info(`${blobUri({ ...blob, versionId })} was already gone`);
+            continue;
+          }
+          if (codeOf(e) === "SnapshotsPresent") {
+            throw new CopyError("CopyFailed", `${blobUri(blob)} has snapshots, which this resource did not write and will not delete. Delete them first, or give the resource retainOnDelete`, { cause: e });
+          }
+          throw blobFailure(e, signal, `Delete Blob on ${blobUri(blob)}`, "destination");
+        }
+      }
+    },
+
+    async abandonLeftovers(location, credentials, signal, log) {
+      const blob = blobOf(location);
+      const { client } = handleFor(blob, credentials as AzureCredentials);
+      const props = await client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw blobFailure(e, signal, `Get Blob Properties on ${blobUri(blob)}`, "destination");
+      });
+      if (props?.copyStatus !== "pending" || !props.copyId) return 0;
+      await abortBlobCopy(client, props.copyId, log, blobUri(blob));
+      return 1;
+    },
+  };
+}
+
+/** Abort Copy Blob within the shutdown budget; "no pending copy" means it already ended, which is fine. */
+export async function abortBlobCopy(client: BlobClient, copyId: string, log: Logger, where: string): Promise<void> {
+  try {
+    await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
+    log.info(`aborted the pending copy ${copyId} on ${where}`);
+  } catch (e) {
+    if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
+    log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
+  }
+}
+
+export function statusOf(e: unknown): number | undefined {
+  return e instanceof RestError ? e.statusCode : (e as { statusCode?: number })?.statusCode;
+}
+
+export function codeOf(e: unknown): string | undefined {
+  return (e as { code?: string; details?: { errorCode?: string } })?.details?.errorCode ?? (e as { code?: string })?.code;
+}
+
+export function blobFailure(e: unknown, signal: AbortSignal, doing: string, side: "source" | "destination"): CopyError {
+  return signal.aborted ? abortReason(signal) : blobError(e, doing, side);
+}
+
+/** Maps a storage error to a stable code. Statuses first: Azurite's codes differ from Azure's in places. */
+export function blobError(e: unknown, doing: string, side: "source" | "destination"): CopyError {
+  const status = statusOf(e);
+  const code = codeOf(e) ?? (e as Error)?.name ?? "Error";
+  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0].slice(0, 300);
+  const what = `${doing} failed: ${code}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
+  if (code === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
+    return new CopyError("InvalidInput", `no Azure credentials for the ${side}: set ${side}.azureBlob.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`, { cause: e });
+  }
+  if (status === 412 || code === "SourceConditionNotMet" || code === "ConditionNotMet") {
+    return new CopyError("SourceChanged", `${what}. The source changed since it was read; run again to copy its new content`, { cause: e });
+  }
+  if (code === "ContainerNotFound") return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", `${what}. Create the container first, or fix ${side}.azureBlob.container`, { cause: e });
+  if (status === 404) return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", what, { cause: e });
+  if (code === "CannotVerifyCopySource") return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, { cause: e });
+  if (status === 403) return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials`, { cause: e });
+  return new CopyError("CopyFailed", what, { cause: e });
+}

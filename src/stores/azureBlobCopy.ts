@@ -1,0 +1,192 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { BlobSASPermissions, generateBlobSASQueryParameters, type BlobClient, type BlobGetPropertiesResponse } from "@azure/storage-blob";
+import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
+import { DEFAULT_TIMEOUT_SECONDS } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError, isCopyError } from "../errors";
+import { DEFAULT_POLL_SCHEDULE, abortReason, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
+import { formatBytes } from "../plan";
+import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf, type BlobHandle } from "./azureBlob";
+import type { CopyOutcome, CopyRequest } from "./types";
+
+/** Blob to blob with async Copy Blob: start, poll with progress-driven backoff, abort on signal. */
+export function blobToBlob(handleFor = blobHandle) {
+  return async (request: CopyRequest): Promise<CopyOutcome> => {
+    const source = blobOf(request.source);
+    const destination = blobOf(request.destination);
+    const { options, signal, log } = request;
+    const src = handleFor(source, request.sourceCredentials as AzureCredentials | undefined);
+    const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
+    let copyId: string | undefined;
+    let existed = false;
+    try {
+      const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+        throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${blobUri(source)} does not exist (no such container, blob, snapshot or version); check source.azureBlob`) : blobFailure(e, signal, `Get Blob Properties on the source ${blobUri(source)}`, "source");
+      });
+      const sourceEtag = normalizeEtag(head.etag ?? "");
+      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== sourceEtag) {
+        throw new CopyError("SourceChanged", `${blobUri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
+      }
+      const sourceUrl = readableUrl(src, source, options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+      const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw blobFailure(e, signal, `Get Blob Properties on the destination ${blobUri(destination)}`, "destination");
+      });
+      existed = before !== undefined;
+      const tags = options.tags ?? (await sourceTags(src.client, source, signal));
+      request.onStarted();
+      copyId = await startOrAdopt(dst.client, before, sourceUrl, head, options, tags, signal, log, blobUri(destination));
+      log.info(`copying ${blobUri(source)} to ${blobUri(destination)}: ${formatBytes(head.contentLength ?? 0)}, async Copy Blob ${copyId}`);
+      const done = await waitForCopy(dst.client, copyId, options, signal, log);
+      const final = await applyHeaders(dst.client, done, options, signal);
+      if (options.verify !== false) verify(head, final, source, destination);
+      return {
+        ...blobState(final),
+        sourceEtag,
+        ...(head.versionId ? { sourceVersionId: head.versionId } : {}),
+        strategy: "copy",
+        copyId,
+      };
+    } catch (e) {
+      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying ${blobUri(source)} to ${blobUri(destination)}`, "destination");
+      if (copyId) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
+      throw error;
+    }
+  };
+}
+
+/** The source URL the destination's service will read: with a per-copy, read-only SAS when we can sign one. */
+function readableUrl(src: BlobHandle, location: AzureBlobLocator, timeoutSeconds: number): string {
+  if (src.sasToken) return `${src.client.url}${src.client.url.includes("?") ? "&" : "?"}${src.sasToken}`;
+  if (!src.sharedKey) return src.client.url;
+  const now = Date.now();
+  const sas = generateBlobSASQueryParameters(
+    {
+      containerName: location.container,
+      blobName: location.blob,
+      snapshotTime: location.snapshot,
+      versionId: location.versionId,
+      permissions: BlobSASPermissions.parse("r"),
+      startsOn: new Date(now - 5 * 60_000), // clock skew
+      expiresOn: new Date(now + (timeoutSeconds + 15 * 60) * 1000),
+    },
+    src.sharedKey,
+  ).toString();
+  return `${src.client.url}${src.client.url.includes("?") ? "&" : "?"}${sas}`;
+}
+
+async function sourceTags(client: BlobClient, location: AzureBlobLocator, signal: AbortSignal): Promise<Record<string, string>> {
+  try {
+    return (await client.getTags({ abortSignal: signal })).tags;
+  } catch (e) {
+    throw blobFailure(e, signal, `Get Blob Tags on the source ${blobUri(location)} (Copy Blob does not carry tags; give tags explicitly to skip this)`, "source");
+  }
+}
+
+/**
+ * Starts Copy Blob, pinned to the source ETag that was read. A destination already copying
+ * from this source (a crashed run) is adopted; one copying from elsewhere is aborted first.
+ */
+async function startOrAdopt(
+  client: BlobClient, before: BlobGetPropertiesResponse | undefined, sourceUrl: string, head: BlobGetPropertiesResponse,
+  options: CopyOptions, tags: Record<string, string>, signal: AbortSignal, log: Logger, where: string,
+): Promise<string> {
+  if (before?.copyStatus === "pending" && before.copyId) {
+    if (withoutQuery(before.copySource) === withoutQuery(sourceUrl)) {
+      log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
+      return before.copyId;
+    }
+    log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
+    await abortBlobCopy(client, before.copyId, log, where);
+  }
+  const poller = await client.beginCopyFromURL(sourceUrl, {
+    abortSignal: signal,
+    metadata: options.metadata,
+    tags,
+    tier: options.accessTier,
+    sourceConditions: { ifMatch: head.etag },
+  });
+  // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
+  const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
+  const copyId = state.copyId ?? state.result?.copyId;
+  if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
+  return copyId;
+}
+
+function withoutQuery(url: string | undefined): string {
+  return (url ?? "").split("?")[0];
+}
+
+/** Polls Get Blob Properties until the copy ends; the SDK poller alone never ends on `aborted`. */
+async function waitForCopy(client: BlobClient, copyId: string, options: CopyOptions, signal: AbortSignal, log: Logger): Promise<BlobGetPropertiesResponse> {
+  const schedule = { ...DEFAULT_POLL_SCHEDULE, ...(options.pollIntervalSeconds ? { fixedMs: options.pollIntervalSeconds * 1000 } : {}) };
+  let previous: ProgressReading | undefined;
+  let latest: ProgressReading | undefined;
+  for (let polls = 0; ; polls++) {
+    const props = await client.getProperties({ abortSignal: signal });
+    if (props.copyId && props.copyId !== copyId) {
+      throw new CopyError("CopyFailed", `another copy (${props.copyId}) replaced this one (${copyId}) on the destination`);
+    }
+    switch (props.copyStatus) {
+      case "success":
+      case undefined:
+        return props;
+      case "failed":
+        throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
+      case "aborted":
+        throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
+      case "pending": {
+        const reading = parseCopyProgress(props.copyProgress, Date.now());
+        if (reading && reading.bytes !== latest?.bytes) {
+          log.progress(`copy ${copyId}: ${formatBytes(reading.bytes)} of ${formatBytes(reading.total)}`);
+          [previous, latest] = [latest, reading];
+        }
+        await sleep(nextPollDelayMs(schedule, polls, previous, latest), undefined, { signal });
+        break;
+      }
+      default:
+        throw new CopyError("CopyFailed", `unexpected copy status ${String(props.copyStatus)}`);
+    }
+  }
+}
+
+/** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */
+async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse, options: CopyOptions, signal: AbortSignal): Promise<BlobGetPropertiesResponse> {
+  const given = [options.contentType, options.cacheControl, options.contentDisposition, options.contentEncoding, options.contentLanguage];
+  if (given.every((v) => v === undefined)) return props;
+  await client.setHTTPHeaders(
+    {
+      blobContentType: options.contentType ?? props.contentType,
+      blobCacheControl: options.cacheControl ?? props.cacheControl,
+      blobContentDisposition: options.contentDisposition ?? props.contentDisposition,
+      blobContentEncoding: options.contentEncoding ?? props.contentEncoding,
+      blobContentLanguage: options.contentLanguage ?? props.contentLanguage,
+      blobContentMD5: props.contentMD5,
+    },
+    { abortSignal: signal },
+  );
+  return client.getProperties({ abortSignal: signal });
+}
+
+/**
+ * After an interrupted or failed copy: abort it if still pending, then remove the zero-length
+ * blob it leaves when this copy created it, or report it when the blob was there before.
+ */
+async function cleanUp(client: BlobClient, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
+  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortBlobCopy(client, copyId, log, where);
+  if (!existed) {
+    await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch((e: unknown) => log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`));
+    log.info(`removed the empty ${where} left by the unfinished copy`);
+  } else {
+    log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
+  }
+}
+
+function verify(source: BlobGetPropertiesResponse, destination: BlobGetPropertiesResponse, from: AzureBlobLocator, to: AzureBlobLocator): void {
+  if ((source.contentLength ?? 0) !== (destination.contentLength ?? 0)) {
+    throw new CopyError("CopyFailed", `verify: ${blobUri(to)} is ${destination.contentLength} bytes but ${blobUri(from)} is ${source.contentLength}`);
+  }
+  const a = source.contentMD5 && Buffer.from(source.contentMD5).toString("base64");
+  const b = destination.contentMD5 && Buffer.from(destination.contentMD5).toString("base64");
+  if (a && b && a !== b) throw new CopyError("CopyFailed", `verify: ${blobUri(to)} has Content-MD5 ${b} but ${blobUri(from)} has ${a}`);
+}

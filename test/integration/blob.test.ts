@@ -1,0 +1,125 @@
+// Azure Blob to Azure Blob through Pulumi's real provider host, against Azurite (two accounts).
+// Azurite finishes copies at once, so these cover everything but the pending state; that is in
+// blob-pending.test.ts, through a scripted proxy.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { HostCallError } from "../support/providerHost.ts";
+import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
+import { codeOf } from "../support/s3rig.ts";
+
+let rig: AzureRig;
+before(async () => {
+  rig = await startAzureRig();
+});
+after(async () => {
+  await rig?.stop();
+});
+
+const primary = () => rig.azurite.accounts.primary;
+const secondary = () => rig.azurite.accounts.secondary;
+
+async function failureOf(promise: Promise<unknown>): Promise<HostCallError> {
+  const outcome = await promise.then(() => undefined, (e: unknown) => e);
+  assert.ok(outcome instanceof HostCallError, `expected a failed call, got ${String(outcome)}`);
+  return outcome;
+}
+
+test("a same-account copy: bytes, ETag, copy id, and the source's metadata, tags and headers", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  const body = randomBytes(300 * 1024);
+  await rig.put(primary(), src, "db.bak", body, { metadata: { origin: "prod" }, tags: { env: "prod" }, contentType: "application/octet-stream" });
+  const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "db.bak"), destination: rig.at(primary(), dst, "db.bak") }));
+  assert.equal(deployed.id, `azure://${primary().name}/${dst}/db.bak`);
+  assert.deepEqual(await rig.get(primary(), dst, "db.bak"), body);
+  const props = await rig.service(primary()).getContainerClient(dst).getBlobClient("db.bak").getProperties();
+  assert.equal(deployed.outputs.etag, props.etag?.replace(/"/g, ""));
+  assert.equal(deployed.outputs.copyId, props.copyId);
+  assert.equal(deployed.outputs.copyStatus, "success");
+  assert.equal(deployed.outputs.strategy, "copy");
+  assert.equal(deployed.outputs.contentLength, body.length);
+  assert.deepEqual(props.metadata, { origin: "prod" });
+  assert.equal(props.contentType, "application/octet-stream");
+  assert.deepEqual((await rig.service(primary()).getContainerClient(dst).getBlobClient("db.bak").getTags()).tags, { env: "prod" });
+});
+
+test("given metadata, tags, a content type and an access tier replace the source's", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "a", "x", { metadata: { origin: "prod" }, tags: { env: "prod" }, contentType: "text/plain" });
+  await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "a"), destination: rig.at(primary(), dst, "a"), metadata: { team: "data" }, tags: { env: "dev" }, contentType: "text/csv", accessTier: "Cool" }));
+  const client = rig.service(primary()).getContainerClient(dst).getBlobClient("a");
+  const props = await client.getProperties();
+  assert.deepEqual(props.metadata, { team: "data" });
+  assert.equal(props.contentType, "text/csv");
+  assert.equal(props.accessTier, "Cool");
+  assert.deepEqual((await client.getTags()).tags, { env: "dev" });
+});
+
+test("a cross-account copy reads the source through a SAS generated from its key", async () => {
+  const [src, dst] = [await rig.container(secondary()), await rig.container(primary())];
+  await rig.put(secondary(), src, "seed", "from the other account");
+  const { deployed } = await rig.engine.up(await rig.register({
+    source: { azureBlob: { ...rig.at(secondary(), src, "seed").azureBlob, credentials: { accountKey: secondary().key } } },
+    destination: rig.at(primary(), dst, "seed"),
+  }));
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "from the other account");
+  assert.ok(!rig.host.output().includes("sig="), "the generated SAS is never logged");
+  assert.ok(!JSON.stringify(deployed.outputs.args).includes(secondary().key));
+});
+
+test("a snapshot promoted over its own base blob restores the snapshot's content", async () => {
+  const container = await rig.container(primary());
+  await rig.put(primary(), container, "index.html", "good release");
+  const snapshot = (await rig.service(primary()).getContainerClient(container).getBlobClient("index.html").createSnapshot()).snapshot!;
+  await rig.put(primary(), container, "index.html", "bad release");
+  const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary(), container, "index.html", { snapshot }), destination: rig.at(primary(), container, "index.html") }, { retainOnDelete: true }));
+  assert.equal((await rig.get(primary(), container, "index.html")).toString(), "good release");
+  // Without retainOnDelete, destroy would have to delete the base blob and so its snapshots: it refuses.
+  const failure = await failureOf(rig.engine.destroy(deployed));
+  assert.equal(codeOf(failure), "CopyFailed");
+  assert.match(failure.message, /has snapshots.*retainOnDelete/);
+});
+
+test("a changed source is re-copied in place, and destroy removes the copy idempotently", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "seed", "first");
+  const reg = await rig.register({ source: rig.at(primary(), src, "seed"), destination: rig.at(primary(), dst, "seed") });
+  const first = await rig.engine.up(reg);
+  assert.equal((await rig.engine.up(reg, first.deployed)).step, "same");
+  await rig.put(primary(), src, "seed", "second");
+  const second = await rig.engine.up(reg, first.deployed);
+  assert.equal(second.step, "update");
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "second");
+  await rig.engine.destroy(second.deployed);
+  assert.equal(await rig.exists(primary(), dst, "seed"), false);
+  await rig.engine.destroy(second.deployed);
+});
+
+test("a missing source is SourceNotFound and a missing destination container DestinationNotFound, with nothing written", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  const missing = await failureOf(rig.engine.up(await rig.register({ source: rig.at(primary(), src, "nope"), destination: rig.at(primary(), dst, "out") })));
+  assert.equal(codeOf(missing), "SourceNotFound");
+  assert.equal(missing.partial, undefined);
+  await rig.put(primary(), src, "k", "x");
+  const noContainer = await failureOf(rig.engine.up(await rig.register({ source: rig.at(primary(), src, "k"), destination: rig.at(primary(), "no-such-container", "out") })));
+  assert.equal(codeOf(noContainer), "DestinationNotFound");
+  assert.match(noContainer.message, /Create the container first/);
+  assert.equal(await rig.exists(primary(), dst, "out"), false);
+});
+
+test("a wrong account key is AccessDenied, and the key never appears in the error", async () => {
+  const [src, dst] = [await rig.container(secondary()), await rig.container(primary())];
+  await rig.put(secondary(), src, "k", "x");
+  const wrongKey = Buffer.from("not the real key of this account").toString("base64");
+  const failure = await failureOf(rig.engine.up(await rig.register({ source: { azureBlob: { ...rig.at(secondary(), src, "k").azureBlob, credentials: { accountKey: wrongKey } } }, destination: rig.at(primary(), dst, "k") })));
+  assert.equal(codeOf(failure), "AccessDenied");
+  assert.ok(!failure.message.includes(wrongKey));
+});
+
+test("a sourceEtag that no longer matches is SourceChanged", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "k", "x");
+  const failure = await failureOf(rig.engine.up(await rig.register({ source: rig.at(primary(), src, "k"), destination: rig.at(primary(), dst, "k"), sourceEtag: "0x8DEADBEEF" })));
+  assert.equal(codeOf(failure), "SourceChanged");
+  assert.equal(await rig.exists(primary(), dst, "k"), false);
+});
