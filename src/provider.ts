@@ -85,6 +85,7 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
   const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const operation = operationSignal(timeoutSeconds, shutdownSignal());
   let wrote = false;
+  let copyId: string | undefined;
   try {
     const outcome = await trackInflight(() =>
       copierFor(inputs.source, inputs.destination)({
@@ -95,7 +96,10 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
         options: inputs,
         signal: operation.signal,
         log,
-        onStarted: () => (wrote = true),
+        onStarted: (started) => {
+          wrote = true;
+          copyId = started?.copyId ?? copyId;
+        },
       }),
     );
     return outputsOf(inputs, olds, outcome, Date.now() - started);
@@ -110,6 +114,7 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
       ...(olds ?? {}),
       ...argsAndCredentials(inputs),
       copyStatus: status,
+      copyId: copyId ?? olds?.copyId,
       durationMs: Date.now() - started,
       __provider: (inputs as { __provider?: string }).__provider,
     });

@@ -36,6 +36,7 @@ export function blobToBlob(handleFor = blobHandle) {
       const tags = options.tags ?? (await sourceTags(src.client, source, signal));
       request.onStarted();
       copyId = await startOrAdopt(dst.client, before, sourceUrl, head, options, tags, signal, log, blobUri(destination));
+      request.onStarted({ copyId });
       log.info(`copying ${blobUri(source)} to ${blobUri(destination)}: ${formatBytes(head.contentLength ?? 0)}, async Copy Blob ${copyId}`);
       const done = await waitForCopy(dst.client, copyId, options, signal, log);
       const final = await applyHeaders(dst.client, done, options, signal);

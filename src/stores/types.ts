@@ -18,8 +18,8 @@ export interface CopyRequest {
   /** Fires on timeout or shutdown; every wait and request listens to it. */
   signal: AbortSignal;
   log: Logger;
-  /** Called just before the first request that writes to the destination. */
-  onStarted(): void;
+  /** Called just before the first request that writes to the destination, and again with the remote copy's id once known. */
+  onStarted(started?: { copyId?: string }): void;
 }
 
 export interface CopyOutcome extends ObjectState {

@@ -1,0 +1,141 @@
+// SIMULATION: Azurite finishes every copy at once, so these tests put a scripted proxy in front of
+// it (test/support/azureCopyProxy.ts) that reports Copy Blob as pending, failed or aborted, as the
+// REST reference describes. Everything else (auth, SAS, bytes, metadata) is Azurite's own. They
+// prove our state machine and the requests we send, not Azure's timing.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { HostCallError } from "../support/providerHost.ts";
+import { startAzureCopyProxy, type AzureCopyProxy } from "../support/azureCopyProxy.ts";
+import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
+import { codeOf } from "../support/s3rig.ts";
+
+let rig: AzureRig;
+let proxy: AzureCopyProxy;
+before(async () => {
+  rig = await startAzureRig();
+  proxy = await startAzureCopyProxy(rig.azurite.endpoint);
+});
+after(async () => {
+  await proxy?.close();
+  await rig?.stop();
+});
+
+const primary = () => rig.azurite.accounts.primary;
+
+/** A source and an empty destination container, both addressed through the proxy. */
+async function arrange(body = "payload of the pending copy") {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "seed", body, { metadata: { origin: "prod" } });
+  const at = (container: string, blob: string, extra = {}) => rig.at(primary(), container, blob, extra, proxy.endpoint);
+  return { src, dst, path: `/${primary().name}/${dst}/seed`, source: at(src, "seed"), destination: at(dst, "seed") };
+}
+
+const polls = (path: string) => proxy.requests.filter((r) => (r.method === "HEAD" || r.method === "GET") && r.path === path && !r.query.comp).length;
+
+async function failureOf(promise: Promise<unknown>): Promise<HostCallError> {
+  const outcome = await promise.then(() => undefined, (e: unknown) => e);
+  assert.ok(outcome instanceof HostCallError, `expected a failed call, got ${String(outcome)}`);
+  return outcome;
+}
+
+test("simulated: a copy pending for 4 polls is waited for, its progress logged, then reported success", async () => {
+  const { dst, path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 4, final: "success", totalBytes: 4096 });
+  const { deployed } = await rig.engine.up(await rig.register({ source, destination }));
+  assert.equal(deployed.outputs.copyStatus, "success");
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "payload of the pending copy");
+  assert.ok(polls(path) >= 5, `${polls(path)} status requests`);
+  assert.match(rig.host.output(), /of 4096 bytes/);
+});
+
+test("simulated: a copy the service fails is CopyFailed with its description, and the empty blob it created is removed", async () => {
+  const { dst, path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 1, final: "failed", description: "500 InternalError: simulated" });
+  const failure = await failureOf(rig.engine.up(await rig.register({ source, destination })));
+  assert.equal(codeOf(failure), "CopyFailed");
+  assert.match(failure.message, /simulated/);
+  assert.equal(failure.partial?.properties.copyStatus, "failed");
+  assert.equal(await rig.exists(primary(), dst, "seed"), false);
+});
+
+test("simulated: a copy aborted by someone else is CopyAborted, saying so", async () => {
+  const { path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 1, final: "aborted", description: "aborted by an operator" });
+  const failure = await failureOf(rig.engine.up(await rig.register({ source, destination })));
+  assert.equal(codeOf(failure), "CopyAborted");
+  assert.match(failure.message, /outside this resource: aborted by an operator/);
+});
+
+test("simulated: a copy that outlives timeoutSeconds is aborted with its own copy id; partial state lets destroy finish", async () => {
+  const { dst, path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const reg = await rig.register({ source, destination, timeoutSeconds: 2 });
+  const failure = await failureOf(rig.engine.up(reg));
+  assert.equal(codeOf(failure), "CopyTimedOut");
+  const copyStart = proxy.requests.find((r) => r.method === "PUT" && r.path === path && r.headers["x-ms-copy-source"]);
+  assert.ok(copyStart);
+  assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => a.status), [204]);
+  const abort = proxy.aborts.find((a) => a.path === path)!;
+  assert.ok(abort.copyId && abort.copyId === failure.partial?.properties.copyId, "the Abort carried the copy id this resource started");
+  assert.equal(await rig.exists(primary(), dst, "seed"), false, "the empty blob the aborted copy left was removed");
+  assert.equal(failure.partial?.properties.copyStatus, "aborted");
+  await rig.host.delete(reg, failure.partial!.id, failure.partial!.properties);
+});
+
+test("simulated: SIGINT to the provider's process group aborts the pending copy on the server within 5 s", async (t) => {
+  const { path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const reg = await rig.register({ source, destination });
+  const inputs = await rig.engine.check(reg);
+  let settled = false;
+  const creating = rig.host.create(reg, inputs).finally(() => (settled = true)).then(() => "finished", () => "failed");
+  const deadline = Date.now() + 10_000;
+  while (!settled && polls(path) < 2 && Date.now() < deadline) await sleep(20);
+  assert.ok(!settled && polls(path) >= 2, "the copy is pending");
+  const signalled = Date.now();
+  rig.host.signalGroup("SIGINT");
+  while (!proxy.aborts.some((a) => a.path === path) && Date.now() - signalled < 5000) await sleep(10);
+  const abortedAfter = Date.now() - signalled;
+  const exit = await rig.host.exited();
+  t.diagnostic(`Abort Copy Blob reached the server ${abortedAfter} ms after SIGINT; the provider exited with ${exit.code}`);
+  assert.ok(abortedAfter < 5000);
+  assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => a.status), [204]);
+  assert.notEqual(exit.code, 0);
+  assert.equal(await creating, "failed");
+  // The host is gone: a fresh one for the tests after this, on the same Azurite.
+  const { ProviderHost } = await import("../support/providerHost.ts");
+  const { MiniEngine } = await import("../support/engine.ts");
+  const host = await ProviderHost.start({ cwd: (await import("../support/s3rig.ts")).repoRoot, env: { AZURE_STORAGE_ACCOUNT: primary().name, AZURE_STORAGE_KEY: primary().key } });
+  await host.configure();
+  Object.assign(rig, { host, engine: new MiniEngine(host) });
+});
+
+test("simulated: a destination still copying from this resource's source (a crashed run) is adopted, not restarted", async () => {
+  const { path, src, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 2, final: "success" });
+  // The crashed run's copy: same source blob, started straight through the proxy.
+  const dstClient = rig.service(primary(), proxy.endpoint).getContainerClient(path.split("/")[2]).getBlobClient("seed");
+  const sourceUrl = rig.service(primary(), proxy.endpoint).getContainerClient(src).getBlobClient("seed").url;
+  await dstClient.beginCopyFromURL(sourceUrl);
+  const starts = () => proxy.requests.filter((r) => r.method === "PUT" && r.path === path && r.headers["x-ms-copy-source"]).length;
+  assert.equal(starts(), 1);
+  const { deployed } = await rig.engine.up(await rig.register({ source, destination }));
+  assert.equal(deployed.outputs.copyStatus, "success");
+  assert.equal(starts(), 1, "no second Copy Blob was sent");
+  assert.match(rig.host.output(), /already copying from this source/);
+});
+
+test("simulated: a destination pending a copy from another source is aborted, then copied from ours", async () => {
+  const { dst, path, source, destination } = await arrange("ours");
+  const other = await rig.container(primary());
+  await rig.put(primary(), other, "stranger", "theirs");
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const dstClient = rig.service(primary(), proxy.endpoint).getContainerClient(dst).getBlobClient("seed");
+  const poller = await dstClient.beginCopyFromURL(rig.service(primary(), proxy.endpoint).getContainerClient(other).getBlobClient("stranger").url);
+  const strangerCopyId = (poller.getOperationState() as { copyId?: string }).copyId;
+  await rig.engine.up(await rig.register({ source, destination }));
+  assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => [a.copyId, a.status]), [[strangerCopyId, 204]]);
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "ours");
+  assert.match(rig.host.output(), /had a pending copy from .*aborting it/);
+});
