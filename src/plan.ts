@@ -83,3 +83,52 @@ export function formatBytes(bytes: number): string {
   if (bytes >= MiB) return `${(bytes / MiB).toFixed(bytes % MiB ? 2 : 0)} MiB`;
   return `${bytes} bytes`;
 }
+
+/** Azure Blob limits: Copy Blob From URL up to 256 MiB; block blobs of at most 50,000 blocks of 4000 MiB. */
+export const BLOB_LIMITS = {
+  maxSyncCopyBytes: 256 * MiB,
+  maxBlockBytes: 4000 * MiB,
+  maxBlocks: 50_000,
+} as const;
+
+export const BLOB_DEFAULTS = { blockSizeBytes: 64 * MiB, concurrency: 8 } as const;
+
+export type BlobPlan =
+  | { strategy: "copy" | "sync" }
+  | { strategy: "blocks"; blockSizeBytes: number; blockCount: number; concurrency: number };
+
+export interface BlobPlanInput {
+  sizeBytes: number;
+  sameAccount: boolean;
+  blockBlob: boolean;
+  strategy?: Strategy;
+  partSizeBytes?: number;
+  concurrency?: number;
+}
+
+/**
+ * Within one account the service copies fast, so `auto` uses async Copy Blob. Across accounts
+ * Azure schedules async copies without a deadline, so `auto` copies predictably instead: one
+ * Copy Blob From URL up to 256 MiB, Put Block From URL in parallel above it.
+ */
+export function planBlobCopy(input: BlobPlanInput): BlobPlan {
+  const strategy = input.strategy ?? "auto";
+  if (strategy === "multipart" || strategy === "stream") {
+    throw new CopyError("InvalidInput", `strategy "${strategy}" does not apply to Azure Blob to Azure Blob copies; use "auto", "copy", "sync" or "blocks".`);
+  }
+  if (strategy === "sync" && input.sizeBytes > BLOB_LIMITS.maxSyncCopyBytes) {
+    throw new CopyError("InvalidInput", `strategy "sync" cannot copy ${formatBytes(input.sizeBytes)}: Copy Blob From URL is limited to 256 MiB. Use "auto", "copy" or "blocks".`);
+  }
+  if (strategy === "blocks" && !input.blockBlob) {
+    throw new CopyError("InvalidInput", `strategy "blocks" needs a block blob source; this one is a page or append blob. Use "copy".`);
+  }
+  const chosen = strategy !== "auto" ? strategy : input.sameAccount || !input.blockBlob ? "copy" : input.sizeBytes <= BLOB_LIMITS.maxSyncCopyBytes ? "sync" : "blocks";
+  if (chosen !== "blocks") return { strategy: chosen };
+  const smallest = Math.ceil(input.sizeBytes / BLOB_LIMITS.maxBlocks / MiB) * MiB;
+  const blockSizeBytes = input.partSizeBytes ?? Math.max(BLOB_DEFAULTS.blockSizeBytes, smallest);
+  const blockCount = Math.max(1, Math.ceil(input.sizeBytes / blockSizeBytes));
+  if (blockSizeBytes > BLOB_LIMITS.maxBlockBytes || blockCount > BLOB_LIMITS.maxBlocks) {
+    throw new CopyError("InvalidInput", `partSizeBytes ${blockSizeBytes} gives ${blockCount} blocks of ${formatBytes(blockSizeBytes)}; Azure allows 50,000 blocks of at most 4000 MiB. Use partSizeBytes of at least ${smallest}, or omit it.`);
+  }
+  return { strategy: "blocks", blockSizeBytes, blockCount, concurrency: Math.min(input.concurrency ?? BLOB_DEFAULTS.concurrency, blockCount) };
+}

@@ -173,7 +173,7 @@ export function blobError(e: unknown, doing: string, side: "source" | "destinati
   }
   if (code === "ContainerNotFound") return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", `${what}. Create the container first, or fix ${side}.azureBlob.container`, { cause: e });
   if (status === 404) return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", what, { cause: e });
-  if (code === "CannotVerifyCopySource") return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, { cause: e });
+  if (code === "CannotVerifyCopySource" && status === 403) return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, { cause: e });
   if (status === 403) return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials`, { cause: e });
   return new CopyError("CopyFailed", what, { cause: e });
 }

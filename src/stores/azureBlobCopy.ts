@@ -5,7 +5,8 @@ import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError, isCopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, abortReason, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
-import { formatBytes } from "../plan";
+import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
+import { blockCopy, syncCopy } from "./azureBlobSync";
 import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf, type BlobHandle } from "./azureBlob";
 import type { CopyOutcome, CopyRequest } from "./types";
 
@@ -19,6 +20,7 @@ export function blobToBlob(handleFor = blobHandle) {
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
     let copyId: string | undefined;
     let existed = false;
+    let started = false;
     try {
       const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
         throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${blobUri(source)} does not exist (no such container, blob, snapshot or version); check source.azureBlob`) : blobFailure(e, signal, `Get Blob Properties on the source ${blobUri(source)}`, "source");
@@ -34,26 +36,55 @@ export function blobToBlob(handleFor = blobHandle) {
       });
       existed = before !== undefined;
       const tags = options.tags ?? (await sourceTags(src.client, source, signal));
+      const plan = planBlobCopy({
+        sizeBytes: head.contentLength ?? 0,
+        sameAccount: src.accountName === dst.accountName,
+        blockBlob: (head.blobType ?? "BlockBlob") === "BlockBlob",
+        strategy: options.strategy,
+        partSizeBytes: options.partSizeBytes,
+        concurrency: options.concurrency,
+      });
       request.onStarted();
-      copyId = await startOrAdopt(dst.client, before, sourceUrl, head, options, tags, signal, log, blobUri(destination));
-      request.onStarted({ copyId });
-      log.info(`copying ${blobUri(source)} to ${blobUri(destination)}: ${formatBytes(head.contentLength ?? 0)}, async Copy Blob ${copyId}`);
-      const done = await waitForCopy(dst.client, copyId, options, signal, log);
-      const final = await applyHeaders(dst.client, done, options, signal);
+      started = true;
+      log.info(`copying ${blobUri(source)} to ${blobUri(destination)}: ${formatBytes(head.contentLength ?? 0)}, ${describe(plan)}`);
+      let done: BlobGetPropertiesResponse;
+      if (plan.strategy === "copy") {
+        copyId = await startOrAdopt(dst.client, before, sourceUrl, head, options, tags, signal, log, blobUri(destination));
+        request.onStarted({ copyId });
+        done = await waitForCopy(dst.client, copyId, options, signal, log);
+      } else {
+        // A pending async copy would block these paths (409 PendingCopyOperation); it is not ours to wait for.
+        if (before?.copyStatus === "pending" && before.copyId) await abortBlobCopy(dst.client, before.copyId, log, blobUri(destination));
+        const job = { src, dst, source, destination, head, sourceUrl, tags, options, signal, log };
+        if (plan.strategy === "blocks") done = await blockCopy(job, plan.blockSizeBytes, plan.blockCount, plan.concurrency);
+        else ({ props: done, copyId } = await syncCopy(job));
+      }
+      const final = plan.strategy === "blocks" ? done : await applyHeaders(dst.client, done, options, signal);
       if (options.verify !== false) verify(head, final, source, destination);
       return {
         ...blobState(final),
         sourceEtag,
         ...(head.versionId ? { sourceVersionId: head.versionId } : {}),
-        strategy: "copy",
-        copyId,
+        strategy: plan.strategy,
+        ...(copyId ? { copyId } : {}),
       };
     } catch (e) {
       const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying ${blobUri(source)} to ${blobUri(destination)}`, "destination");
-      if (copyId) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
+      if (copyId || started) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
       throw error;
     }
   };
+}
+
+function describe(plan: BlobPlan): string {
+  switch (plan.strategy) {
+    case "copy":
+      return "async Copy Blob";
+    case "sync":
+      return "one Copy Blob From URL";
+    case "blocks":
+      return `${plan.blockCount} blocks of ${formatBytes(plan.blockSizeBytes)} by Put Block From URL, ${plan.concurrency} at a time`;
+  }
 }
 
 /** The source URL the destination's service will read: with a per-copy, read-only SAS when we can sign one. */
@@ -173,8 +204,8 @@ async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse
  * After an interrupted or failed copy: abort it if still pending, then remove the zero-length
  * blob it leaves when this copy created it, or report it when the blob was there before.
  */
-async function cleanUp(client: BlobClient, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
-  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortBlobCopy(client, copyId, log, where);
+async function cleanUp(client: BlobClient, copyId: string | undefined, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
+  if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortBlobCopy(client, copyId, log, where);
   if (!existed) {
     await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch((e: unknown) => log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`));
     log.info(`removed the empty ${where} left by the unfinished copy`);

@@ -66,3 +66,27 @@ test("part ranges cover every byte once, the last part short", () => {
     { partNumber: 3, first: 10, last: 11 },
   ]);
 });
+
+import { BLOB_DEFAULTS, planBlobCopy } from "pulumi-copied-object/dist/plan.js";
+
+test("Azure auto: async Copy Blob within an account; across accounts sync up to 256 MiB, blocks above", () => {
+  const base = { blockBlob: true };
+  assert.deepEqual(planBlobCopy({ ...base, sizeBytes: 10 * GiB, sameAccount: true }), { strategy: "copy" });
+  assert.deepEqual(planBlobCopy({ ...base, sizeBytes: 256 * MiB, sameAccount: false }), { strategy: "sync" });
+  const large = planBlobCopy({ ...base, sizeBytes: 256 * MiB + 1, sameAccount: false });
+  assert.equal(large.strategy, "blocks");
+  assert.ok(large.strategy === "blocks" && large.blockSizeBytes === BLOB_DEFAULTS.blockSizeBytes && large.blockCount === 5);
+  assert.deepEqual(planBlobCopy({ blockBlob: false, sizeBytes: 1 * GiB, sameAccount: false }), { strategy: "copy" }, "page and append blobs use Copy Blob");
+});
+
+test("Azure limits: sync above 256 MiB, blocks of a page blob, and more than 50,000 blocks are refused", () => {
+  assert.equal(codeOf(() => planBlobCopy({ blockBlob: true, sizeBytes: 257 * MiB, sameAccount: true, strategy: "sync" })), "InvalidInput");
+  assert.equal(codeOf(() => planBlobCopy({ blockBlob: false, sizeBytes: 1, sameAccount: true, strategy: "blocks" })), "InvalidInput");
+  assert.equal(codeOf(() => planBlobCopy({ blockBlob: true, sizeBytes: 100 * GiB, sameAccount: true, strategy: "blocks", partSizeBytes: 1 * MiB })), "InvalidInput");
+  assert.equal(codeOf(() => planBlobCopy({ blockBlob: true, sizeBytes: 1, sameAccount: true, strategy: "multipart" })), "InvalidInput");
+});
+
+test("the default block size grows so a 190 TiB blob fits in 50,000 blocks", () => {
+  const plan = planBlobCopy({ blockBlob: true, sizeBytes: 190 * 1024 * GiB, sameAccount: false, strategy: "blocks" });
+  assert.ok(plan.strategy === "blocks" && plan.blockCount <= 50_000 && plan.blockSizeBytes <= 4000 * MiB);
+});
