@@ -7,6 +7,8 @@ import path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { registerUnderMocks } from "../test/support/providerHost.ts";
 import { repoRoot, sha256, startS3Rig, type S3Rig } from "../test/support/s3rig.ts";
+import { startAzureRig, type AzureRig } from "../test/support/azureRig.ts";
+import { startAzureCopyProxy } from "../test/support/azureCopyProxy.ts";
 import type { Deployed } from "../test/support/engine.ts";
 
 const programDir = path.join(repoRoot, "examples", "seed-environment");
@@ -18,9 +20,9 @@ function snapshot(generation: number): Buffer {
   return gzipSync(rows.join("\n"));
 }
 
-async function registerProgram(config: Record<string, string>) {
-  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`seed-environment:${k}`, v])));
-  const regs = await registerUnderMocks(() => import(path.join(programDir, "index.ts")), { project: "seed-environment" });
+async function registerProgram(config: Record<string, string>, project = "seed-environment") {
+  pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [`${project}:${k}`, v])));
+  const regs = await registerUnderMocks(() => import(path.join(repoRoot, "examples", project, "index.ts")), { project });
   const reg = regs.find((r) => r.type.endsWith(":CopiedObject"));
   assert.ok(reg, "the program registers a CopiedObject");
   return reg;
@@ -28,16 +30,18 @@ async function registerProgram(config: Record<string, string>) {
 
 function show(deployed: Deployed): void {
   const o = deployed.outputs;
-  console.log(`  id          ${deployed.id}`);
-  for (const key of ["etag", "versionId", "sourceEtag", "contentLength", "strategy", "copyStatus", "durationMs"]) {
+  console.log(`  ${"id".padEnd(14)}${deployed.id}`);
+  for (const key of ["etag", "versionId", "sourceEtag", "contentLength", "strategy", "copyId", "copyStatus", "durationMs"]) {
+    if (key === "copyId" && o[key] === undefined) continue;
     console.log(`  ${key.padEnd(14)}${o[key] === undefined ? "(undefined)" : String(o[key])}`);
   }
 }
 
 let rig: S3Rig | undefined;
+let azure: AzureRig | undefined;
 let printed = 0;
-const providerLog = () => {
-  const lines = rig!.host.output().split("\n").slice(printed);
+const providerLog = (host = rig!.host) => {
+  const lines = host.output().split("\n").slice(printed);
   printed += lines.length - 1;
   for (const line of lines) if (line.trim()) console.log(`  provider: ${line.replace(/^info: \[runtime\] /, "")}`);
 };
@@ -91,11 +95,53 @@ try {
   assert.equal(await rig.exists(prod, "db/seed.sql.gz"), true);
   ok("both versions this stack wrote are gone; the prod snapshot is untouched");
 
-  console.log("\nDemo finished: create, no-op, update on source change, refresh and destroy all behaved.");
+  await rig.stop();
+  rig = undefined;
+
+  step("Starting Azurite (two storage accounts) and a fresh provider host");
+  azure = await startAzureRig();
+  printed = azure.host.output().split("\n").length - 1;
+  const web = azure.azurite.accounts.primary;
+  const site = await azure.container(web);
+  await azure.put(web, site, "index.html", "<h1>release 41: good</h1>", { contentType: "text/html" });
+  const goodSnapshot = (await azure.service(web).getContainerClient(site).getBlobClient("index.html").createSnapshot()).snapshot!;
+  await azure.put(web, site, "index.html", "<h1>release 42: broken</h1>", { contentType: "text/html" });
+  ok(`azure://${web.name}/${site}/index.html serves release 42; snapshot ${goodSnapshot} holds release 41`);
+
+  step("pulumi up of examples/promote-snapshot: roll the site back to the snapshot");
+  const promote = await registerProgram({ accountUrl: web.url, container: site, snapshot: goodSnapshot }, "promote-snapshot");
+  const promoted = await azure.engine.up(promote);
+  providerLog(azure.host);
+  show(promoted.deployed);
+  assert.equal((await azure.get(web, site, "index.html")).toString(), "<h1>release 41: good</h1>");
+  ok("the base blob serves the snapshot's content again (async Copy Blob, waited for)");
+  assert.equal(await azure.engine.destroy(promoted.deployed), false);
+  assert.equal((await azure.get(web, site, "index.html")).toString(), "<h1>release 41: good</h1>");
+  ok("pulumi destroy: retainOnDelete keeps the promoted blob, which the stack does not own");
+
+  step("Simulated: a copy Azure reports as pending (a scripted proxy in front of Azurite)");
+  const proxy = await startAzureCopyProxy(azure.azurite.endpoint);
+  try {
+    const [src, dst] = [await azure.container(web), await azure.container(web)];
+    await azure.put(web, src, "db.bak", Buffer.alloc(2 * 1024 * 1024, 7));
+    proxy.arm(`/${web.name}/${dst}/db.bak`, { pendingPolls: 5, final: "success", totalBytes: 2 * 1024 * 1024 });
+    const started = Date.now();
+    const slow = await azure.engine.up(await azure.register({ source: azure.at(web, src, "db.bak", {}, proxy.endpoint), destination: azure.at(web, dst, "db.bak", {}, proxy.endpoint) }, undefined, "pending"));
+    providerLog(azure.host);
+    const polls = proxy.requests.filter((r) => r.method === "HEAD" && r.path === `/${web.name}/${dst}/db.bak`).length;
+    ok(`pending through 5 status checks, then success: ${polls} status requests in ${((Date.now() - started) / 1000).toFixed(1)} s, copy ${String(slow.deployed.outputs.copyId)}`);
+    await azure.engine.destroy(slow.deployed);
+  } finally {
+    await proxy.close();
+  }
+
+  console.log("\nDemo finished: S3 create, no-op, update on source change, refresh and destroy; Azure snapshot promotion and a pending copy waited for.");
 } catch (e) {
   console.error(`\nDemo FAILED: ${(e as Error).stack ?? e}`);
-  if (rig) console.error(`provider output:\n${rig.host.output()}`);
+  const host = rig?.host ?? azure?.host;
+  if (host) console.error(`provider output:\n${host.output()}`);
   process.exitCode = 1;
 } finally {
   await rig?.stop();
+  await azure?.stop();
 }

@@ -81,6 +81,7 @@ export function* partRanges(sizeBytes: number, partSizeBytes: number): Generator
 export function formatBytes(bytes: number): string {
   if (bytes >= GiB) return `${(bytes / GiB).toFixed(bytes % GiB ? 2 : 0)} GiB`;
   if (bytes >= MiB) return `${(bytes / MiB).toFixed(bytes % MiB ? 2 : 0)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(bytes % 1024 ? 1 : 0)} KiB`;
   return `${bytes} bytes`;
 }
 

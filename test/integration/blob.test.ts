@@ -74,8 +74,10 @@ test("a snapshot promoted over its own base blob restores the snapshot's content
   await rig.put(primary(), container, "index.html", "bad release");
   const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary(), container, "index.html", { snapshot }), destination: rig.at(primary(), container, "index.html") }, { retainOnDelete: true }));
   assert.equal((await rig.get(primary(), container, "index.html")).toString(), "good release");
-  // Without retainOnDelete, destroy would have to delete the base blob and so its snapshots: it refuses.
-  const failure = await failureOf(rig.engine.destroy(deployed));
+  assert.equal(await rig.engine.destroy(deployed), false, "retainOnDelete: the engine does not call Delete");
+  assert.equal((await rig.get(primary(), container, "index.html")).toString(), "good release");
+  // Had Delete been called, it would have had to delete the base blob and so its snapshots: it refuses.
+  const failure = await failureOf(rig.host.delete(deployed.reg, deployed.id, deployed.outputs));
   assert.equal(codeOf(failure), "CopyFailed");
   assert.match(failure.message, /has snapshots.*retainOnDelete/);
 });

@@ -62,7 +62,10 @@ export class MiniEngine {
     return { ...deployed, id: read.id, outputs: read.properties };
   }
 
-  async destroy(deployed: Deployed): Promise<void> {
+  /** `pulumi destroy`: returns whether Delete was called (not for retainOnDelete). */
+  async destroy(deployed: Deployed): Promise<boolean> {
+    if (deployed.reg.retainOnDelete) return false;
     await this.host.delete(deployed.reg, deployed.id, deployed.outputs);
+    return true;
   }
 }

@@ -23,6 +23,8 @@ export interface Registration {
   /** Input paths registered as secret, e.g. "source" or "source.s3.credentials", in the form `a.b[0]`. */
   secretPaths: string[];
   additionalSecretOutputs: string[];
+  /** The engine never calls Delete for such a resource. */
+  retainOnDelete: boolean;
 }
 
 export interface ResourceRef {
@@ -61,6 +63,7 @@ interface RawRegisterRequest {
   getName(): string;
   getObject(): structproto.Struct | undefined;
   getAdditionalsecretoutputsList(): string[];
+  getRetainondelete?(): boolean;
 }
 type MonitorCallback = (err: unknown, resp?: { getUrn(): string }) => void;
 interface RawMonitor {
@@ -90,6 +93,7 @@ async function runUnderMocks(program: () => unknown, opts: { project?: string; s
         inputs,
         secretPaths,
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        retainOnDelete: req.getRetainondelete?.() ?? false,
       });
       cb(err, resp);
     });
