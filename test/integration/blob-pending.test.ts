@@ -139,3 +139,15 @@ test("simulated: a destination pending a copy from another source is aborted, th
   assert.equal((await rig.get(primary(), dst, "seed")).toString(), "ours");
   assert.match(rig.host.output(), /had a pending copy from .*aborting it/);
 });
+
+test("simulated: destroy while a copy to the destination is still pending (an update killed mid-copy) aborts it, then deletes", async () => {
+  const { dst, path, src, source, destination } = await arrange();
+  const { deployed } = await rig.engine.up(await rig.register({ source, destination }));
+  // The killed update's copy, still running on the service.
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const poller = await rig.service(primary(), proxy.endpoint).getContainerClient(dst).getBlobClient("seed").beginCopyFromURL(rig.service(primary(), proxy.endpoint).getContainerClient(src).getBlobClient("seed").url);
+  const pendingId = (poller.getOperationState() as { copyId?: string }).copyId;
+  await rig.engine.destroy(deployed);
+  assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => [a.copyId, a.status]), [[pendingId, 204]]);
+  assert.equal(await rig.exists(primary(), dst, "seed"), false);
+});
