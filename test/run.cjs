@@ -1,5 +1,5 @@
 // `npm test`: typechecks the tests, then runs each tier with Node's own test runner.
-// Usage: node test/run.cjs [unit] [integration]   (default: both)
+// Usage: node test/run.cjs [unit] [integration] [--match TEXT ...]   (default: both tiers, every file)
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -11,9 +11,13 @@ if (major < 22) {
   process.exit(1);
 }
 const root = path.resolve(__dirname, "..");
-const tiers = process.argv.slice(2).length ? process.argv.slice(2) : ["unit", "integration"];
-const files = tiers.flatMap((tier) => listTests(path.join(__dirname, tier)));
+const args = process.argv.slice(2);
+const matches = args.flatMap((a, i) => (args[i - 1] === "--match" ? [a] : []));
+const named = args.filter((a, i) => a !== "--match" && args[i - 1] !== "--match");
+const tiers = named.length ? named : ["unit", "integration"];
+let files = tiers.flatMap((tier) => listTests(path.join(__dirname, tier)));
 if (tiers.includes("integration")) files.push(...listTests(path.join(__dirname, "support")));
+if (matches.length) files = files.filter((f) => matches.some((m) => path.basename(f).includes(m)));
 
 const typecheck = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
 if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
