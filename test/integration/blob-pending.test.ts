@@ -151,3 +151,19 @@ test("simulated: destroy while a copy to the destination is still pending (an up
   assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => [a.copyId, a.status]), [[pendingId, 204]]);
   assert.equal(await rig.exists(primary(), dst, "seed"), false);
 });
+
+test("simulated: an update cut off by its timeout leaves the existing blob as Azure does (empty, metadata kept), reports it, and the next up repairs it", async () => {
+  const { dst, path, source, destination } = await arrange("version one");
+  const first = await rig.engine.up(await rig.register({ source, destination }));
+  await rig.put(primary(), source.azureBlob.container, "seed", "version two", { metadata: { origin: "prod" } });
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const failure = await failureOf(rig.engine.up(await rig.register({ source, destination, timeoutSeconds: 2 }), first.deployed));
+  assert.equal(codeOf(failure), "CopyTimedOut");
+  assert.equal(failure.partial?.properties.copyStatus, "aborted");
+  const props = await rig.service(primary(), proxy.endpoint).getContainerClient(dst).getBlobClient("seed").getProperties();
+  assert.deepEqual([props.copyStatus, props.contentLength, props.metadata], ["aborted", 0, { origin: "prod" }]);
+  assert.match(rig.host.output(), /existed before and is now empty/);
+  const repaired = await rig.engine.up(await rig.register({ source, destination }), { ...first.deployed, outputs: failure.partial!.properties });
+  assert.equal(repaired.step, "update");
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "version two");
+});
