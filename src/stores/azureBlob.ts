@@ -11,8 +11,10 @@ export interface BlobHandle {
   client: BlobClient;
   accountName: string;
   sharedKey?: StorageSharedKeyCredential;
-  /** A SAS given as the credential; appended to the source URL as is. */
+  /** A SAS given as the credential (or in the connection string); the client's URL already carries it. */
   sasToken?: string;
+  /** The account's service: with an Azure AD token it can get a user delegation key to sign a source SAS. */
+  service: Pick<BlobServiceClient, "getUserDelegationKey">;
 }
 
 export function blobOf(location: Locator): AzureBlobLocator {
@@ -36,7 +38,9 @@ export function blobHandle(location: AzureBlobLocator, credentials?: AzureCreden
   const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
   if (connectionString && (given?.connectionString || !wanted || accountOfConnectionString(connectionString) === wanted)) {
     const service = BlobServiceClient.fromConnectionString(connectionString);
-    return { client: pick(service, location), accountName: service.accountName, sharedKey: service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined };
+    const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
+    const sasToken = /SharedAccessSignature=([^;]+)/i.exec(connectionString)?.[1];
+    return { client: pick(service, location), accountName: service.accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
   }
   if (!accountUrl || !wanted) {
     throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
@@ -44,13 +48,16 @@ export function blobHandle(location: AzureBlobLocator, credentials?: AzureCreden
   const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
   if (key) {
     const sharedKey = new StorageSharedKeyCredential(wanted, key);
-    return { client: pick(new BlobServiceClient(accountUrl, sharedKey), location), accountName: wanted, sharedKey };
+    const service = new BlobServiceClient(accountUrl, sharedKey);
+    return { client: pick(service, location), accountName: wanted, service, sharedKey };
   }
   if (given?.sasToken) {
     const sas = given.sasToken.replace(/^\?/, "");
-    return { client: pick(new BlobServiceClient(`${accountUrl}?${sas}`), location), accountName: wanted, sasToken: sas };
+    const service = new BlobServiceClient(`${accountUrl}?${sas}`);
+    return { client: pick(service, location), accountName: wanted, service, sasToken: sas };
   }
-  return { client: pick(new BlobServiceClient(accountUrl, new DefaultAzureCredential()), location), accountName: wanted };
+  const service = new BlobServiceClient(accountUrl, new DefaultAzureCredential());
+  return { client: pick(service, location), accountName: wanted, service };
 }
 
 function pick(service: BlobServiceClient, location: AzureBlobLocator): BlobClient {
@@ -105,21 +112,24 @@ export function azureBlobStore(handleFor = blobHandle): Store {
     async remove(location, credentials, versionIds, signal, log) {
       const blob = blobOf(location);
       const { client } = handleFor(blob, credentials as AzureCredentials);
-      for (const versionId of versionIds.length ? versionIds : [undefined]) {
-        try {
-          await (versionId ? client.withVersion(versionId) : client).delete({ abortSignal: signal });
-          log.info(`deleted ${blobUri({ ...blob, versionId })}`);
-        } catch (e) {
-          if (statusOf(e) === 404) {
-            log.info(`${blobUri({ ...blob, versionId })} was already gone`);
-            continue;
-          }
-          if (codeOf(e) === "SnapshotsPresent") {
-            throw new CopyError("CopyFailed", `${blobUri(blob)} has snapshots, which this resource did not write and will not delete. Delete them first, or give the resource retainOnDelete`, { cause: e });
-          }
-          throw blobFailure(e, signal, `Delete Blob on ${blobUri(blob)}`, "destination");
-        }
+      if (!versionIds.length) {
+        await deleteBlob(client, blob, undefined, signal, log);
+        return;
       }
+      // Only what this resource wrote. Azure refuses to delete the current version by its id
+      // (403 OperationNotAllowedOnRootBlob); deleting the base blob turns it into a previous version.
+      const current = await client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw blobFailure(e, signal, `Get Blob Properties on ${blobUri(blob)}`, "destination");
+      });
+      if (current?.versionId && versionIds.includes(current.versionId)) {
+        // If-Match: a write that lands after the read above is someone else's, and stays.
+        const deleted = await deleteBlob(client, blob, undefined, signal, log, current.etag);
+        if (!deleted) log.warn(`${blobUri(blob)} was overwritten while it was being deleted; the new current version is someone else's and is kept`);
+      } else if (current) {
+        log.warn(`the current version${current.versionId ? ` ${current.versionId}` : ""} of ${blobUri(blob)} was written by someone else and is kept; only this resource's versions are deleted`);
+      }
+      for (const versionId of versionIds) await deleteBlob(client, blob, versionId, signal, log);
     },
 
     async abandonLeftovers(location, credentials, signal, log) {
@@ -134,6 +144,26 @@ export function azureBlobStore(handleFor = blobHandle): Store {
       return 1;
     },
   };
+}
+
+/** Deletes the base blob or one version; false when an If-Match etag no longer matched. Missing is already done. */
+async function deleteBlob(client: BlobClient, blob: AzureBlobLocator, versionId: string | undefined, signal: AbortSignal, log: Logger, ifMatch?: string): Promise<boolean> {
+  const where = blobUri({ ...blob, versionId });
+  try {
+    await (versionId ? client.withVersion(versionId) : client).delete({ abortSignal: signal, ...(ifMatch ? { conditions: { ifMatch } } : {}) });
+    log.info(`deleted ${where}`);
+  } catch (e) {
+    if (ifMatch && statusOf(e) === 412) return false;
+    if (statusOf(e) === 404) {
+      log.info(`${where} was already gone`);
+      return true;
+    }
+    if (codeOf(e) === "SnapshotsPresent") {
+      throw new CopyError("CopyFailed", `${blobUri(blob)} has snapshots, which this resource did not write and will not delete. Delete them first, or give the resource retainOnDelete`, { cause: e });
+    }
+    throw blobFailure(e, signal, `Delete Blob on ${where}`, "destination");
+  }
+  return true;
 }
 
 /** Abort Copy Blob within the shutdown budget; "no pending copy" means it already ended, which is fine. */
@@ -163,7 +193,8 @@ export function blobFailure(e: unknown, signal: AbortSignal, doing: string, side
 export function blobError(e: unknown, doing: string, side: "source" | "destination"): CopyError {
   const status = statusOf(e);
   const code = codeOf(e) ?? (e as Error)?.name ?? "Error";
-  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0].slice(0, 300);
+  // A source SAS can echo back in a message: its signature never goes into an error.
+  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0].replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED").slice(0, 300);
   const what = `${doing} failed: ${code}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   if (code === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
     return new CopyError("InvalidInput", `no Azure credentials for the ${side}: set ${side}.azureBlob.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`, { cause: e });

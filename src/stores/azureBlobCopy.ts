@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { BlobSASPermissions, generateBlobSASQueryParameters, type BlobClient, type BlobGetPropertiesResponse } from "@azure/storage-blob";
+import type { BlobClient, BlobGetPropertiesResponse } from "@azure/storage-blob";
 import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { normalizeEtag } from "../diff";
@@ -7,7 +7,8 @@ import { CopyError, isCopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, abortReason, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
 import { blockCopy, syncCopy } from "./azureBlobSync";
-import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf, type BlobHandle } from "./azureBlob";
+import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf } from "./azureBlob";
+import { readableUrl } from "./azureSas";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /** Blob to blob with async Copy Blob: start, poll with progress-driven backoff, abort on signal. */
@@ -29,13 +30,13 @@ export function blobToBlob(handleFor = blobHandle) {
       if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== sourceEtag) {
         throw new CopyError("SourceChanged", `${blobUri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
       }
-      const sourceUrl = readableUrl(src, source, options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS);
+      const sourceUrl = await readableUrl(src, source, options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, signal, log);
       const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
         if (statusOf(e) === 404) return undefined;
         throw blobFailure(e, signal, `Get Blob Properties on the destination ${blobUri(destination)}`, "destination");
       });
       existed = before !== undefined;
-      const tags = options.tags ?? (await sourceTags(src.client, source, signal));
+      const tags = options.tags ?? (await sourceTags(src.client, source, signal, log));
       const plan = planBlobCopy({
         sizeBytes: head.contentLength ?? 0,
         sameAccount: src.accountName === dst.accountName,
@@ -87,31 +88,19 @@ function describe(plan: BlobPlan): string {
   }
 }
 
-/** The source URL the destination's service will read: with a per-copy, read-only SAS when we can sign one. */
-function readableUrl(src: BlobHandle, location: AzureBlobLocator, timeoutSeconds: number): string {
-  if (src.sasToken) return `${src.client.url}${src.client.url.includes("?") ? "&" : "?"}${src.sasToken}`;
-  if (!src.sharedKey) return src.client.url;
-  const now = Date.now();
-  const sas = generateBlobSASQueryParameters(
-    {
-      containerName: location.container,
-      blobName: location.blob,
-      snapshotTime: location.snapshot,
-      versionId: location.versionId,
-      permissions: BlobSASPermissions.parse("r"),
-      startsOn: new Date(now - 5 * 60_000), // clock skew
-      expiresOn: new Date(now + (timeoutSeconds + 15 * 60) * 1000),
-    },
-    src.sharedKey,
-  ).toString();
-  return `${src.client.url}${src.client.url.includes("?") ? "&" : "?"}${sas}`;
-}
-
-async function sourceTags(client: BlobClient, location: AzureBlobLocator, signal: AbortSignal): Promise<Record<string, string>> {
+/**
+ * Copy Blob does not carry tags, so they are read and set. A credential that may read the blob
+ * but not its tags (a SAS without `t`) is common: the copy then goes ahead untagged, and says so.
+ */
+async function sourceTags(client: BlobClient, location: AzureBlobLocator, signal: AbortSignal, log: Logger): Promise<Record<string, string>> {
   try {
     return (await client.getTags({ abortSignal: signal })).tags;
   } catch (e) {
-    throw blobFailure(e, signal, `Get Blob Tags on the source ${blobUri(location)} (Copy Blob does not carry tags; give tags explicitly to skip this)`, "source");
+    if (statusOf(e) === 403 && !signal.aborted) {
+      log.warn(`the source's tags could not be read (${codeOf(e) ?? "403"}; a SAS needs the t permission), so the copy gets none; give tags explicitly to choose them`);
+      return {};
+    }
+    throw blobFailure(e, signal, `Get Blob Tags on the source ${blobUri(location)}`, "source");
   }
 }
 

@@ -17,7 +17,7 @@ import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes, partRanges, planS3Copy } from "../plan";
 import { CLEANUP_BUDGET_MS } from "../shutdown";
-import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Failure, s3Of, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
+import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Failure, s3Of, statusOf, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /** S3 to S3, server-side: one CopyObject, or UploadPartCopy parts in parallel. */
@@ -130,7 +130,14 @@ function versionOf(versionId: string | undefined): { versionId?: string } {
  */
 async function ensureTags(job: Job, wanted: Record<string, string>, versionId: string | undefined): Promise<void> {
   const { dst, destination, signal } = job;
-  const current = await dst.send(new GetObjectTaggingCommand({ Bucket: destination.bucket, Key: destination.key, VersionId: versionId }), { abortSignal: signal });
+  const current = await dst
+    .send(new GetObjectTaggingCommand({ Bucket: destination.bucket, Key: destination.key, VersionId: versionId }), { abortSignal: signal })
+    .catch((e: unknown) => {
+      if (statusOf(e) !== 403 || signal.aborted) throw e;
+      job.log.warn(`could not read back the tags of ${s3Uri(destination)} (no s3:GetObjectTagging) to check that the server applied them`);
+      return undefined;
+    });
+  if (!current) return;
   const have = Object.fromEntries((current.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
   if (sameTags(have, wanted)) return;
   await dst.send(
@@ -145,12 +152,17 @@ function sameTags(a: Record<string, string>, b: Record<string, string>): boolean
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
 }
 
-async function sourceTags(job: Job): Promise<Record<string, string>> {
+/** A multipart upload starts untagged. Without s3:GetObjectTagging the copy goes ahead untagged, and says so. */
+async function sourceTags(job: Job): Promise<Record<string, string> | undefined> {
   try {
     const result = await job.src.send(new GetObjectTaggingCommand({ Bucket: job.source.bucket, Key: job.source.key, VersionId: job.source.versionId }), { abortSignal: job.signal });
     return Object.fromEntries((result.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
   } catch (e) {
-    throw s3Failure(e, job.signal, `GetObjectTagging on the source ${s3Uri(job.source)} (needed to carry its tags through a multipart copy; or give tags explicitly)`, "source");
+    if (statusOf(e) === 403 && !job.signal.aborted) {
+      job.log.warn(`the source's tags could not be read (no s3:GetObjectTagging), so the multipart copy gets none; give tags explicitly to choose them`);
+      return undefined;
+    }
+    throw s3Failure(e, job.signal, `GetObjectTagging on the source ${s3Uri(job.source)}`, "source");
   }
 }
 
@@ -165,7 +177,7 @@ async function multipartCopy(job: Job, partSizeBytes: number, concurrency: numbe
       Bucket: destination.bucket,
       Key: destination.key,
       ...destinationHeaders(job),
-      ...(Object.keys(tags).length ? { Tagging: tagging(tags) } : {}),
+      ...(tags && Object.keys(tags).length ? { Tagging: tagging(tags) } : {}),
     }),
     { abortSignal: signal },
   );

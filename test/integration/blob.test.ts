@@ -125,3 +125,21 @@ test("a sourceEtag that no longer matches is SourceChanged", async () => {
   assert.equal(codeOf(failure), "SourceChanged");
   assert.equal(await rig.exists(primary(), dst, "k"), false);
 });
+
+test("a source given as a read-only SAS token is copied with that token (untagged, with a warning), and the token appears nowhere in plaintext", async () => {
+  const { generateBlobSASQueryParameters, BlobSASPermissions, StorageSharedKeyCredential } = await import("@azure/storage-blob");
+  const [src, dst] = [await rig.container(secondary()), await rig.container(primary())];
+  await rig.put(secondary(), src, "seed", "read through a given SAS");
+  const sasToken = generateBlobSASQueryParameters(
+    { containerName: src, blobName: "seed", permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 3600_000) },
+    new StorageSharedKeyCredential(secondary().name, secondary().key),
+  ).toString();
+  const reg = await rig.register({ source: { azureBlob: { ...rig.at(secondary(), src, "seed").azureBlob, credentials: { sasToken } } }, destination: rig.at(primary(), dst, "seed") });
+  const { deployed } = await rig.engine.up(reg);
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "read through a given SAS");
+  assert.match(rig.host.output(), /a SAS needs the t permission/);
+  const signature = new URLSearchParams(sasToken).get("sig")!;
+  const { sourceCredentials, ...publicOutputs } = deployed.outputs;
+  assert.ok(sourceCredentials);
+  for (const text of [String(reg.inputs.__provider), JSON.stringify(publicOutputs), rig.host.output()]) assert.ok(!text.includes(signature));
+});

@@ -177,3 +177,18 @@ test("a deadline that passes during the source HEAD is CopyTimedOut, not a serve
   const fake = fakeS3({ ...base, HeadObject: head(10) });
   assert.equal(await codeOf(s3ToS3(() => fake.client)(request({ signal: controller.signal }))), "CopyTimedOut");
 });
+
+test("a multipart copy without permission to read the source's tags goes ahead untagged, with a warning", async () => {
+  const warnings: string[] = [];
+  const fake = fakeS3({
+    ...base,
+    HeadObject: head(12 * MiB),
+    GetObjectTagging: () => { throw serviceError("AccessDenied", 403); },
+    UploadPartCopy: () => ({ CopyPartResult: { ETag: "\"p\"" } }),
+    CompleteMultipartUpload: () => ({}),
+  });
+  const log = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
+  await s3ToS3(() => fake.client)(request({ log, options: { strategy: "multipart", partSizeBytes: 5 * MiB } }));
+  assert.equal(fake.calls.find((c) => c.name === "CreateMultipartUpload")?.input.Tagging, undefined);
+  assert.match(warnings.join("\n"), /tags could not be read/);
+});
