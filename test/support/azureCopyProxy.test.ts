@@ -6,7 +6,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { BlobSASPermissions, type BlobBeginCopyFromURLOptions, type BlobBeginCopyFromUrlPollState, type BlobClient, type BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { startAzureCopyProxy, type AzureCopyProxy } from "./azureCopyProxy.ts";
-import { blobService, groupAlive, startAzurite, type Azurite } from "./azurite.ts";
+import { blobService, startAzurite, type Azurite } from "./azurite.ts";
+import { groupAlive } from "./processGroups.ts";
 
 /**
  * Copy Blob through the SDK's poller (startCopyFromURL is private): its first poll sends Copy

@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { freePort } from "./s3server.ts";
+import { killGroup, stopGroup, track } from "./processGroups.ts";
 
 export interface AzuriteAccount {
   name: string;
@@ -103,55 +104,3 @@ export function blobService(account: AzuriteAccount, endpoint?: string): BlobSer
   return new BlobServiceClient(url, new StorageSharedKeyCredential(account.name, account.key));
 }
 
-// Same no-orphans scheme as s3server.ts: kill tracked groups on exit and on fatal signals.
-const running = new Set<ChildProcess>();
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-function track(child: ChildProcess): void {
-  if (running.size === 0) {
-    process.on("exit", killRunning);
-    for (const signal of SIGNALS) process.on(signal, onSignal);
-  }
-  running.add(child);
-}
-function untrack(child: ChildProcess): void {
-  running.delete(child);
-  if (running.size > 0) return;
-  process.removeListener("exit", killRunning);
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-}
-function killRunning(): void {
-  running.forEach((child) => killGroup(child, "SIGKILL"));
-}
-function onSignal(signal: NodeJS.Signals): void {
-  killRunning();
-  // Keep the default "die by this signal" unless someone else handles it.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
-}
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-/** Whether any process of the group `pid` is still alive (exported for the no-orphans test). */
-export function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-async function stopGroup(child: ChildProcess): Promise<void> {
-  untrack(child);
-  killGroup(child, "SIGTERM");
-  for (let i = 0; groupAlive(child.pid!); i++) {
-    if (i === 50) killGroup(child, "SIGKILL");
-    await sleep(100);
-  }
-}

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
+import { killGroup, stopGroup, track } from "./processGroups.ts";
 
 export interface S3Server {
   /** Which server's quirks to expect (see `reference/s3-servers.md`). */
@@ -107,59 +108,6 @@ async function answers(endpoint: string): Promise<boolean> {
   }
 }
 
-const running = new Set<ChildProcess>();
-const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
-
-function track(child: ChildProcess): void {
-  if (running.size === 0) {
-    // 'exit' handlers must be synchronous. A signal that ends the process skips 'exit', so catch those too.
-    process.on("exit", killRunning);
-    for (const signal of SIGNALS) process.on(signal, onSignal);
-  }
-  running.add(child);
-}
-function untrack(child: ChildProcess): void {
-  running.delete(child);
-  if (running.size > 0) return;
-  process.removeListener("exit", killRunning);
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-}
-function killRunning(): void {
-  running.forEach((child) => killGroup(child, "SIGKILL"));
-}
-function onSignal(signal: NodeJS.Signals): void {
-  killRunning();
-  // Keep the default "die by this signal" unless someone else handles it.
-  if (process.listenerCount(signal) === 1) {
-    process.removeListener(signal, onSignal);
-    process.kill(process.pid, signal);
-  }
-}
-
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-child.pid!, signal);
-  } catch {
-    // already gone
-  }
-}
-function groupAlive(pid: number): boolean {
-  try {
-    process.kill(-pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function stopGroup(child: ChildProcess): Promise<void> {
-  untrack(child);
-  killGroup(child, "SIGTERM");
-  for (let i = 0; groupAlive(child.pid!); i++) {
-    if (i === 50) killGroup(child, "SIGKILL");
-    await sleep(100);
-  }
-}
 
 /** A client for the server, configured the way every server here accepts. */
 export function s3Client(server: S3Server): S3Client {
