@@ -1,76 +1,76 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { BlobClient, BlobGetPropertiesResponse } from "@azure/storage-blob";
 import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
-import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError, isCopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, abortReason, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
 import { blockCopy, syncCopy } from "./azureBlobSync";
 import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf } from "./azureBlob";
-import { readableUrl } from "./azureSas";
+import type { CopySource, SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
-/** Blob to blob with async Copy Blob: start, poll with progress-driven backoff, abort on signal. */
-export function blobToBlob(handleFor = blobHandle) {
+/**
+ * Any source to an Azure blob. The destination's service reads the source's URL: async Copy Blob
+ * (polled with progress-driven backoff, aborted on signal), Copy Blob From URL, or Put Block From URL.
+ */
+export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
   return async (request: CopyRequest): Promise<CopyOutcome> => {
-    const source = blobOf(request.source);
     const destination = blobOf(request.destination);
     const { options, signal, log } = request;
-    const src = handleFor(source, request.sourceCredentials as AzureCredentials | undefined);
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
     let copyId: string | undefined;
     let existed = false;
     let started = false;
     try {
-      const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-        throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${blobUri(source)} does not exist (no such container, blob, snapshot or version); check source.azureBlob`) : blobFailure(e, signal, `Get Blob Properties on the source ${blobUri(source)}`, "source");
-      });
-      const sourceEtag = normalizeEtag(head.etag ?? "");
-      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== sourceEtag) {
-        throw new CopyError("SourceChanged", `${blobUri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
+      const source = await readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== source.etag) {
+        throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
       }
-      const sourceUrl = await readableUrl(src, source, options.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, signal, log);
       const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
         if (statusOf(e) === 404) return undefined;
         throw blobFailure(e, signal, `Get Blob Properties on the destination ${blobUri(destination)}`, "destination");
       });
       existed = before !== undefined;
-      const tags = options.tags ?? (await sourceTags(src.client, source, signal, log));
+      const tags = options.tags ?? (await source.tags()) ?? {};
       const plan = planBlobCopy({
-        sizeBytes: head.contentLength ?? 0,
-        sameAccount: src.accountName === dst.accountName,
-        blockBlob: (head.blobType ?? "BlockBlob") === "BlockBlob",
+        sizeBytes: source.contentLength,
+        sameAccount: source.accountName === undefined || source.accountName === dst.accountName,
+        blockBlob: source.blockBlob,
         strategy: options.strategy,
         partSizeBytes: options.partSizeBytes,
         concurrency: options.concurrency,
       });
       request.onStarted();
       started = true;
-      log.info(`copying ${blobUri(source)} to ${blobUri(destination)}: ${formatBytes(head.contentLength ?? 0)}, ${describe(plan)}`);
+      log.info(`copying ${source.label} to ${blobUri(destination)}: ${formatBytes(source.contentLength)}, ${describe(plan)}`);
       let done: BlobGetPropertiesResponse;
       if (plan.strategy === "copy") {
-        copyId = await startOrAdopt(dst.client, before, sourceUrl, head, options, tags, signal, log, blobUri(destination));
+        copyId = await startOrAdopt(dst.client, before, source, options, tags, signal, log, blobUri(destination));
         request.onStarted({ copyId });
         done = await waitForCopy(dst.client, copyId, options, signal, log);
       } else {
         // A pending async copy would block these paths (409 PendingCopyOperation); it is not ours to wait for.
         if (before?.copyStatus === "pending" && before.copyId) await abortBlobCopy(dst.client, before.copyId, log, blobUri(destination));
-        const job = { src, dst, source, destination, head, sourceUrl, tags, options, signal, log };
+        const job = { dst, destination, source, tags, options, signal, log };
         if (plan.strategy === "blocks") done = await blockCopy(job, plan.blockSizeBytes, plan.blockCount, plan.concurrency);
         else ({ props: done, copyId } = await syncCopy(job));
       }
+      // Azure pins only Azure sources; any other is checked again now that the copy is done.
+      if (!source.ifMatch && plan.strategy !== "blocks" && source.etag && (await source.etagNow()) !== source.etag) {
+        throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+      }
       const final = plan.strategy === "blocks" ? done : await applyHeaders(dst.client, done, options, signal);
-      if (options.verify !== false) verify(head, final, source, destination);
+      if (options.verify !== false) verify(source, final, destination);
       return {
         ...blobState(final),
-        sourceEtag,
-        ...(head.versionId ? { sourceVersionId: head.versionId } : {}),
+        sourceEtag: source.etag,
+        ...(source.versionId ? { sourceVersionId: source.versionId } : {}),
         strategy: plan.strategy,
         ...(copyId ? { copyId } : {}),
       };
     } catch (e) {
-      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying ${blobUri(source)} to ${blobUri(destination)}`, "destination");
+      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${blobUri(destination)}`, "destination");
       if (copyId || started) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
       throw error;
     }
@@ -88,30 +88,16 @@ function describe(plan: BlobPlan): string {
   }
 }
 
-/**
- * Copy Blob does not carry tags, so they are read and set. A credential that may read the blob
- * but not its tags (a SAS without `t`) is common: the copy then goes ahead untagged, and says so.
- */
-async function sourceTags(client: BlobClient, location: AzureBlobLocator, signal: AbortSignal, log: Logger): Promise<Record<string, string>> {
-  try {
-    return (await client.getTags({ abortSignal: signal })).tags;
-  } catch (e) {
-    if (statusOf(e) === 403 && !signal.aborted) {
-      log.warn(`the source's tags could not be read (${codeOf(e) ?? "403"}; a SAS needs the t permission), so the copy gets none; give tags explicitly to choose them`);
-      return {};
-    }
-    throw blobFailure(e, signal, `Get Blob Tags on the source ${blobUri(location)}`, "source");
-  }
-}
 
 /**
  * Starts Copy Blob, pinned to the source ETag that was read. A destination already copying
  * from this source (a crashed run) is adopted; one copying from elsewhere is aborted first.
  */
 async function startOrAdopt(
-  client: BlobClient, before: BlobGetPropertiesResponse | undefined, sourceUrl: string, head: BlobGetPropertiesResponse,
+  client: BlobClient, before: BlobGetPropertiesResponse | undefined, source: CopySource,
   options: CopyOptions, tags: Record<string, string>, signal: AbortSignal, log: Logger, where: string,
 ): Promise<string> {
+  const sourceUrl = source.url;
   if (before?.copyStatus === "pending" && before.copyId) {
     if (withoutQuery(before.copySource) === withoutQuery(sourceUrl)) {
       log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
@@ -122,10 +108,10 @@ async function startOrAdopt(
   }
   const poller = await client.beginCopyFromURL(sourceUrl, {
     abortSignal: signal,
-    metadata: options.metadata,
+    metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
     tags,
     tier: options.accessTier,
-    sourceConditions: { ifMatch: head.etag },
+    ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
   });
   // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
   const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
@@ -203,11 +189,11 @@ async function cleanUp(client: BlobClient, copyId: string | undefined, existed: 
   }
 }
 
-function verify(source: BlobGetPropertiesResponse, destination: BlobGetPropertiesResponse, from: AzureBlobLocator, to: AzureBlobLocator): void {
-  if ((source.contentLength ?? 0) !== (destination.contentLength ?? 0)) {
-    throw new CopyError("CopyFailed", `verify: ${blobUri(to)} is ${destination.contentLength} bytes but ${blobUri(from)} is ${source.contentLength}`);
+function verify(source: CopySource, destination: BlobGetPropertiesResponse, to: AzureBlobLocator): void {
+  if (source.contentLength !== (destination.contentLength ?? 0)) {
+    throw new CopyError("CopyFailed", `verify: ${blobUri(to)} is ${destination.contentLength} bytes but ${source.label} is ${source.contentLength}`);
   }
   const a = source.contentMD5 && Buffer.from(source.contentMD5).toString("base64");
   const b = destination.contentMD5 && Buffer.from(destination.contentMD5).toString("base64");
-  if (a && b && a !== b) throw new CopyError("CopyFailed", `verify: ${blobUri(to)} has Content-MD5 ${b} but ${blobUri(from)} has ${a}`);
+  if (a && b && a !== b) throw new CopyError("CopyFailed", `verify: ${blobUri(to)} has Content-MD5 ${b} but ${source.label} has ${a}`);
 }

@@ -3,16 +3,14 @@ import type { AzureBlobLocator, CopyOptions } from "../args";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
-import { blobUri, type BlobHandle } from "./azureBlob";
+import { type BlobHandle } from "./azureBlob";
+import type { CopySource } from "./copySources";
 
-/** What the synchronous Azure paths share: both sides, the source as read, and a URL the service can read. */
+/** What the synchronous Azure paths share: the destination, and the source as read. */
 export interface BlobJob {
-  src: BlobHandle;
   dst: BlobHandle;
-  source: AzureBlobLocator;
   destination: AzureBlobLocator;
-  head: BlobGetPropertiesResponse;
-  sourceUrl: string;
+  source: CopySource;
   tags: Record<string, string>;
   options: CopyOptions;
   signal: AbortSignal;
@@ -21,12 +19,13 @@ export interface BlobJob {
 
 /** Copy Blob From URL: one request that returns when the copy is done (sources up to 256 MiB). */
 export async function syncCopy(job: BlobJob): Promise<{ props: BlobGetPropertiesResponse; copyId?: string }> {
-  const result = await job.dst.client.syncCopyFromURL(job.sourceUrl, {
+  const { source } = job;
+  const result = await job.dst.client.syncCopyFromURL(source.url, {
     abortSignal: job.signal,
-    metadata: job.options.metadata,
+    metadata: job.options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
     tier: job.options.accessTier,
     tags: job.tags,
-    sourceConditions: { ifMatch: job.head.etag },
+    ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
   });
   return { props: await job.dst.client.getProperties({ abortSignal: job.signal }), copyId: result.copyId };
 }
@@ -38,9 +37,9 @@ export async function syncCopy(job: BlobJob): Promise<{ props: BlobGetProperties
  * any change during staging is caught there.
  */
 export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount: number, concurrency: number): Promise<BlobGetPropertiesResponse> {
-  const { head, options, log } = job;
+  const { source, options, log } = job;
   const block = job.dst.client.getBlockBlobClient();
-  const size = head.contentLength ?? 0;
+  const size = source.contentLength;
   const ids = size === 0 ? [] : Array.from({ length: blockCount }, (_, i) => Buffer.from(`copied-object-${String(i).padStart(6, "0")}`).toString("base64"));
   const stop = new AbortController();
   const signal = AbortSignal.any([job.signal, stop.signal]);
@@ -49,7 +48,7 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
   const worker = async () => {
     for (let i = next++; i < ids.length && !signal.aborted; i = next++) {
       const offset = i * blockSizeBytes;
-      await block.stageBlockFromURL(ids[i], job.sourceUrl, offset, Math.min(blockSizeBytes, size - offset), { abortSignal: signal });
+      await block.stageBlockFromURL(ids[i], source.url, offset, Math.min(blockSizeBytes, size - offset), { abortSignal: signal });
       staged++;
       log.progress(`staged ${staged}/${ids.length} blocks (${formatBytes(Math.min(staged * blockSizeBytes, size))} of ${formatBytes(size)})`);
     }
@@ -69,25 +68,25 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
   await assertSourceUnchanged(job);
   await block.commitBlockList(ids, {
     abortSignal: job.signal,
-    metadata: options.metadata ?? head.metadata,
+    metadata: options.metadata ?? source.metadata,
     tags: job.tags,
     tier: options.accessTier,
     blobHTTPHeaders: {
-      blobContentType: options.contentType ?? head.contentType,
-      blobCacheControl: options.cacheControl ?? head.cacheControl,
-      blobContentDisposition: options.contentDisposition ?? head.contentDisposition,
-      blobContentEncoding: options.contentEncoding ?? head.contentEncoding,
-      blobContentLanguage: options.contentLanguage ?? head.contentLanguage,
-      blobContentMD5: head.contentMD5,
+      blobContentType: options.contentType ?? source.headers.contentType,
+      blobCacheControl: options.cacheControl ?? source.headers.cacheControl,
+      blobContentDisposition: options.contentDisposition ?? source.headers.contentDisposition,
+      blobContentEncoding: options.contentEncoding ?? source.headers.contentEncoding,
+      blobContentLanguage: options.contentLanguage ?? source.headers.contentLanguage,
+      blobContentMD5: source.contentMD5,
     },
   });
   return job.dst.client.getProperties({ abortSignal: job.signal });
 }
 
 async function assertSourceUnchanged(job: BlobJob, cause?: unknown): Promise<void> {
-  const now = await job.src.client.getProperties({ abortSignal: job.signal }).catch(() => undefined);
-  if (now?.etag === job.head.etag) return;
-  throw new CopyError("SourceChanged", `${blobUri(job.source)} changed while its blocks were being copied (ETag ${now?.etag ?? "gone"}, was ${job.head.etag}); nothing was committed`, { cause });
+  const now = await job.source.etagNow().catch(() => undefined);
+  if (now === job.source.etag) return;
+  throw new CopyError("SourceChanged", `${job.source.label} changed while its blocks were being copied (ETag ${now ?? "gone"}, was ${job.source.etag}); nothing was committed`, { cause });
 }
 
 function stagedSoFar(reason: CopyError, staged: number, total: number): CopyError {

@@ -1,7 +1,8 @@
 import { locatorKind, type Locator } from "../args";
 import { CopyError } from "../errors";
 import { azureBlobStore } from "./azureBlob";
-import { blobToBlob } from "./azureBlobCopy";
+import { toAzureBlob } from "./azureBlobCopy";
+import { azureBlobSource, s3Source, urlSource } from "./copySources";
 import { s3Store } from "./s3";
 import { s3ToS3 } from "./s3Copy";
 import type { Copier, Store } from "./types";
@@ -9,7 +10,12 @@ import type { Copier, Store } from "./types";
 export type { Copier, CopyOutcome, CopyRequest, ObjectState, Store } from "./types";
 
 const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore() };
-const copiers: Partial<Record<string, Copier>> = { "s3->s3": s3ToS3(), "azureBlob->azureBlob": blobToBlob() };
+const copiers: Partial<Record<string, Copier>> = {
+  "s3->s3": s3ToS3(),
+  "azureBlob->azureBlob": toAzureBlob(azureBlobSource()),
+  "url->azureBlob": toAzureBlob(urlSource()),
+  "s3->azureBlob": toAzureBlob(s3Source()),
+};
 
 export function storeFor(location: Locator): Store {
   const store = stores[locatorKind(location)];

@@ -4,7 +4,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AnonymousCredential, BlobServiceClient } from "@azure/storage-blob";
 import { azureBlobStore, type BlobHandle } from "pulumi-copied-object/dist/stores/azureBlob.js";
-import { blobToBlob } from "pulumi-copied-object/dist/stores/azureBlobCopy.js";
+import { toAzureBlob } from "pulumi-copied-object/dist/stores/azureBlobCopy.js";
+import { azureBlobSource } from "pulumi-copied-object/dist/stores/copySources.js";
 import { readableUrl } from "pulumi-copied-object/dist/stores/azureSas.js";
 import { isCopyError } from "pulumi-copied-object/dist/errors.js";
 import type { Logger } from "pulumi-copied-object/dist/operation.js";
@@ -255,7 +256,7 @@ test("Copy Blob reads a token-authenticated source through the SAS, which stays 
     log,
     onStarted() {},
   };
-  const outcome = await blobToBlob(handles)(request);
+  const outcome = await toAzureBlob(azureBlobSource(handles), handles)(request);
   const sig = new URL(started[0]).searchParams.get("sig");
   assert.ok(sig);
   assert.equal(new URL(started[0]).searchParams.get("skoid"), key.signedObjectId);

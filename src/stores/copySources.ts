@@ -1,0 +1,180 @@
+import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
+import type { AzureBlobLocator, AzureCredentials, Locator, S3Credentials } from "../args";
+import { DEFAULT_TIMEOUT_SECONDS } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError } from "../errors";
+import { abortReason, type Logger } from "../operation";
+import { blobFailure, blobHandle, blobOf, blobUri, codeOf, statusOf, type BlobHandle } from "./azureBlob";
+import { readableUrl } from "./azureSas";
+import { headS3, newS3Client, s3Failure, s3Uri, statusOf as s3StatusOf, type S3ClientFactory } from "./s3";
+
+/** What an Azure destination needs of any source: a URL its service can read, and what to copy. */
+export interface CopySource {
+  /** For messages; never the readable URL, which can carry a signature. */
+  label: string;
+  etag: string;
+  versionId?: string;
+  contentLength: number;
+  contentMD5?: Uint8Array;
+  blockBlob: boolean;
+  /** Azure sources: `auto` copies within one account with async Copy Blob. */
+  accountName?: string;
+  headers: { contentType?: string; cacheControl?: string; contentDisposition?: string; contentEncoding?: string; contentLanguage?: string };
+  metadata?: Record<string, string>;
+  /** Azure copies an Azure source's metadata itself; other sources' must be sent. */
+  serviceCopiesMetadata: boolean;
+  /** Read by the destination's service. Carries a SAS or a presigned signature: never log or store it. */
+  url: string;
+  /** A source condition Azure enforces on its read (Azure sources only). */
+  ifMatch?: string;
+  tags(): Promise<Record<string, string> | undefined>;
+  /** The source's ETag now, to catch a change Azure could not pin. */
+  etagNow(): Promise<string | undefined>;
+}
+
+export interface SourceContext {
+  sourceCredentials?: unknown;
+  timeoutSeconds?: number;
+  signal: AbortSignal;
+  log: Logger;
+}
+
+export type SourceReader = (location: Locator, context: SourceContext) => Promise<CopySource>;
+
+export function azureBlobSource(handleFor = blobHandle): SourceReader {
+  return async (location, { sourceCredentials, timeoutSeconds, signal, log }) => {
+    const source = blobOf(location);
+    const src: BlobHandle = handleFor(source, sourceCredentials as AzureCredentials | undefined);
+    const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+      throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${blobUri(source)} does not exist (no such container, blob, snapshot or version); check source.azureBlob`) : blobFailure(e, signal, `Get Blob Properties on the source ${blobUri(source)}`, "source");
+    });
+    return {
+      label: blobUri(source),
+      etag: normalizeEtag(head.etag ?? ""),
+      ...(head.versionId ? { versionId: head.versionId } : {}),
+      contentLength: head.contentLength ?? 0,
+      contentMD5: head.contentMD5,
+      blockBlob: (head.blobType ?? "BlockBlob") === "BlockBlob",
+      accountName: src.accountName,
+      headers: { contentType: head.contentType, cacheControl: head.cacheControl, contentDisposition: head.contentDisposition, contentEncoding: head.contentEncoding, contentLanguage: head.contentLanguage },
+      metadata: head.metadata,
+      serviceCopiesMetadata: true,
+      url: await readableUrl(src, source, timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, signal, log),
+      ifMatch: head.etag,
+      tags: () => blobTags(src, source, signal, log),
+      etagNow: async () => normalizeEtag((await src.client.getProperties({ abortSignal: signal })).etag ?? ""),
+    };
+  };
+}
+
+/**
+ * Copy Blob does not carry tags, so they are read and set. A credential that may read the blob
+ * but not its tags (a SAS without `t`) is common: the copy then goes ahead untagged, and says so.
+ */
+async function blobTags(src: BlobHandle, location: AzureBlobLocator, signal: AbortSignal, log: Logger): Promise<Record<string, string> | undefined> {
+  try {
+    return (await src.client.getTags({ abortSignal: signal })).tags;
+  } catch (e) {
+    if (statusOf(e) === 403 && !signal.aborted) {
+      log.warn(`the source's tags could not be read (${codeOf(e) ?? "403"}; a SAS needs the t permission), so the copy gets none; give tags explicitly to choose them`);
+      return undefined;
+    }
+    throw blobFailure(e, signal, `Get Blob Tags on the source ${blobUri(location)}`, "source");
+  }
+}
+
+/**
+ * Any http(s) URL. Azure does not follow redirects on a copy source, so they are resolved here
+ * first. Nothing pins such a source: its ETag (when it has one) is compared again after the copy.
+ */
+export function urlSource(fetchImpl: typeof fetch = fetch): SourceReader {
+  return async (location, { signal }) => {
+    if (!("url" in location)) throw new CopyError("Unsupported", "expected a url location");
+    const { url, response } = await resolveRedirects(location.url, fetchImpl, signal);
+    const label = redactedUrl(url);
+    const header = (name: string) => response.headers.get(name) ?? undefined;
+    const length = Number(header("content-length") ?? Number.NaN);
+    if (!Number.isFinite(length)) throw new CopyError("CopyFailed", `${label} did not say its size (no Content-Length on HEAD); Azure needs it to copy`);
+    return {
+      label,
+      etag: normalizeEtag(header("etag") ?? ""),
+      contentLength: length,
+      blockBlob: true,
+      serviceCopiesMetadata: false,
+      headers: { contentType: header("content-type"), cacheControl: header("cache-control"), contentDisposition: header("content-disposition"), contentEncoding: header("content-encoding"), contentLanguage: header("content-language") },
+      url,
+      tags: async () => undefined,
+      etagNow: async () => {
+        const again = await fetchImpl(url, { method: "HEAD", redirect: "manual", signal });
+        return normalizeEtag(again.headers.get("etag") ?? "");
+      },
+    };
+  };
+}
+
+async function resolveRedirects(start: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ url: string; response: Response }> {
+  let url = start;
+  for (let hop = 0; hop <= 5; hop++) {
+    const response = await fetchImpl(url, { method: "HEAD", redirect: "manual", signal }).catch((e: unknown) => {
+      if (signal.aborted) throw abortReason(signal);
+      throw new CopyError("SourceNotFound", `${redactedUrl(url)} could not be reached: ${(e as Error).message}`, { cause: e });
+    });
+    if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
+      url = new URL(response.headers.get("location")!, url).toString();
+      continue;
+    }
+    if (response.status === 404 || response.status === 410) throw new CopyError("SourceNotFound", `${redactedUrl(url)} answered ${response.status}`);
+    if (response.status === 401 || response.status === 403) throw new CopyError("AccessDenied", `${redactedUrl(url)} answered ${response.status}: Azure must be able to read it anonymously or through a signature in the URL`);
+    if (!response.ok) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status} to HEAD`);
+    return { url, response };
+  }
+  throw new CopyError("CopyFailed", `${redactedUrl(start)} redirects more than 5 times`);
+}
+
+/** A URL fit for messages: its query, which may carry a signature, is dropped. */
+export function redactedUrl(url: string): string {
+  return url.split("?")[0] + (url.includes("?") ? "?…" : "");
+}
+
+/**
+ * S3 read by Azure's service through a presigned GET, valid for the copy's timeout plus a
+ * margin. A versioned source is presigned at the version read, so the copy is pinned to it.
+ */
+export function s3Source(clientFor: S3ClientFactory = newS3Client): SourceReader {
+  return async (location, { sourceCredentials, timeoutSeconds, signal, log }) => {
+    if (!("s3" in location)) throw new CopyError("Unsupported", "expected an s3 location");
+    const s3 = location.s3;
+    const client = clientFor(s3, sourceCredentials as S3Credentials | undefined);
+    const head = await headS3(client, s3, s3.versionId, signal, "source");
+    if (!head) throw new CopyError("SourceNotFound", `${s3Uri(s3, s3.versionId)} does not exist (no such bucket, key or version); check source.s3`);
+    const versionId = s3.versionId ?? (head.VersionId && head.VersionId !== "null" ? head.VersionId : undefined);
+    const expiresIn = Math.min(7 * 24 * 3600, (timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 15 * 60);
+    const url = await getSignedUrl(client as never, new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { expiresIn });
+    const metadata = Object.fromEntries(Object.entries(head.Metadata ?? {}).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)));
+    const dropped = Object.keys(head.Metadata ?? {}).filter((k) => !(k in metadata));
+    if (dropped.length) log.warn(`S3 metadata ${dropped.join(", ")} cannot be Azure metadata names (C# identifiers) and is not copied; give metadata explicitly to rename it`);
+    return {
+      label: s3Uri(s3, versionId),
+      etag: normalizeEtag(head.ETag ?? ""),
+      ...(versionId ? { versionId } : {}),
+      contentLength: head.ContentLength ?? 0,
+      blockBlob: true,
+      headers: { contentType: head.ContentType, cacheControl: head.CacheControl, contentDisposition: head.ContentDisposition, contentEncoding: head.ContentEncoding, contentLanguage: head.ContentLanguage },
+      metadata,
+      serviceCopiesMetadata: false,
+      url,
+      tags: async () => {
+        try {
+          const out = await client.send(new GetObjectTaggingCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { abortSignal: signal });
+          return Object.fromEntries((out.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+        } catch (e) {
+          if (s3StatusOf(e) === 403 && !signal.aborted) return void log.warn("the source's tags could not be read (no s3:GetObjectTagging), so the copy gets none");
+          throw s3Failure(e, signal, `GetObjectTagging on the source ${s3Uri(s3)}`, "source");
+        }
+      },
+      // A version never changes; an unversioned object is read again after the copy.
+      etagNow: async () => (versionId ? normalizeEtag(head.ETag ?? "") : normalizeEtag((await headS3(client, s3, undefined, signal, "source"))?.ETag ?? "")),
+    };
+  };
+}
