@@ -4,7 +4,7 @@
  */
 
 import { UNKNOWN, checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
-import { LOCATOR_KEYS, validateAzureBlobLocator, validateCredentials, validateS3Locator } from "./locators";
+import { LOCATOR_KEYS, validateAzureBlobLocator, validateCredentials, validateS3Locator, validateUrlLocator } from "./locators";
 
 export { UNKNOWN, isUnknown };
 
@@ -114,8 +114,8 @@ const S3_STORAGE_CLASSES = [
 const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 /** Stores this release can copy between, and the pairs. The others are typed but rejected at check. */
-const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob"];
-const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob"];
+const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob", "url"];
+const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob"];
 
 /** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
 export function containsUnknown(value: unknown): boolean {
@@ -175,6 +175,7 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
   const body = value[kind];
   if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
   if (typed === "azureBlob") validateAzureBlobLocator(body, `${where}.azureBlob`, where, fail);
+  if (typed === "url") validateUrlLocator(body, "source.url", fail);
   return typed;
 }
 
@@ -253,7 +254,11 @@ function validateAzureBlobOptions(news: Record<string, unknown>, fail: Fail): vo
 function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKind: LocatorKind, fail: Fail): void {
   if (!SUPPORTED_KINDS.includes(sourceKind) || !SUPPORTED_KINDS.includes(destinationKind)) return;
   if (!SUPPORTED_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
-    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported yet by this release; copy within S3 or within Azure Blob Storage.`);
+    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported yet by this release; it copies S3 to S3, and Azure Blob, S3 or a URL to Azure Blob.`);
+  }
+  if (destinationKind === "azureBlob" && sourceKind !== "azureBlob") {
+    if (inputs.strategy === "multipart" || inputs.strategy === "stream") fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) or "blocks".`);
+    return;
   }
   if (sourceKind === "azureBlob" && destinationKind === "azureBlob") return validateBlobPair(inputs, fail);
   const strategy = inputs.strategy;

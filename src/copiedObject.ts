@@ -118,6 +118,16 @@ function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): { lo
   // The usual literal shape splits at once, so a secret key does not turn bucket and key secret too.
   if (isPlain(locator)) {
     const entries = Object.entries(locator);
+    // A URL's query can carry a signature (SAS, presigned): it travels as a secret, apart.
+    if (entries.length === 1 && entries[0][0] === "url" && typeof entries[0][1] === "string") {
+      const [base, ...query] = entries[0][1].split("?");
+      return { locator: { url: base }, credentials: query.length ? pulumi.secret({ query: query.join("?") }) : undefined };
+    }
+    if (entries.length === 1 && entries[0][0] === "url" && entries[0][1] !== undefined) {
+      const url = pulumi.output(entries[0][1] as pulumi.Input<string>);
+      const query = url.apply((u) => (u.includes("?") ? { query: u.slice(u.indexOf("?") + 1) } : undefined));
+      return { locator: { url: pulumi.unsecret(url.apply((u) => u.split("?")[0])) }, credentials: pulumi.secret(query) };
+    }
     if (entries.length === 1 && isPlain(entries[0][1])) {
       const [kind, body] = entries[0];
       const { credentials, ...rest } = body as Record<string, unknown>;

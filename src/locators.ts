@@ -54,9 +54,15 @@ function checkObjectKey(value: unknown, path: string, fail: Fail): void {
 }
 
 export function validateCredentials(value: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
-  if (value === undefined || isUnknown(value)) return;
+  // null: a secret that resolved to nothing (e.g. a URL without a query).
+  if (value === undefined || value === null || isUnknown(value)) return;
   const path = `${where}.${kind ?? "?"}.credentials`;
   if (!isPlainObject(value)) return void fail(path, "must be an object.");
+  // CopiedObject moves a URL's query (it may carry a signature) into the secret credentials.
+  if (kind === "url") {
+    if (typeof value.query !== "string" || Object.keys(value).length !== 1) fail(`${where}.url`, "carries a malformed query; pass the URL as one string.");
+    return;
+  }
   if (kind === "azureBlob" || kind === "azureFile") return validateAzureCredentials(value, path, where, fail);
   if (kind === "s3") {
     for (const key of Object.keys(value)) {
@@ -122,4 +128,20 @@ export function validateAzureCredentials(value: Record<string, unknown>, path: s
   if (kinds[0] === "connectionString" && !/AccountName=|SharedAccessSignature=|BlobEndpoint=/i.test(secret)) {
     fail(`${path}.connectionString`, "is not a storage connection string (no AccountName, BlobEndpoint or SharedAccessSignature).");
   }
+}
+
+/** An http(s) URL Azure's service can fetch: no user:password (it would sit in state unencrypted). */
+export function validateUrlLocator(value: unknown, path: string, fail: Fail): void {
+  if (isUnknown(value)) return;
+  let url: URL | undefined;
+  try {
+    url = typeof value === "string" ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || !url.hostname) {
+    return void fail(path, `must be an http(s) URL such as "https://example.com/seed.sql.gz" (got ${show(value)}).`);
+  }
+  if (url.username || url.password) fail(path, "carries a user name or password, which Azure cannot use on a copy source and would be stored unencrypted. Use a URL with a signature (SAS or presigned) instead.");
+  if (String(value).length > 8192) fail(path, "is longer than 8 KiB.");
 }

@@ -89,12 +89,11 @@ async function blobTags(src: BlobHandle, location: AzureBlobLocator, signal: Abo
  * first. Nothing pins such a source: its ETag (when it has one) is compared again after the copy.
  */
 export function urlSource(fetchImpl: typeof fetch = fetch): SourceReader {
-  return async (location, { signal }) => {
-    if (!("url" in location)) throw new CopyError("Unsupported", "expected a url location");
-    const { url, response } = await resolveRedirects(location.url, fetchImpl, signal);
+  return async (location, { sourceCredentials, signal }) => {
+    const { url, response } = await resolveRedirects(fullUrl(location, sourceCredentials), fetchImpl, signal);
     const label = redactedUrl(url);
     const header = (name: string) => response.headers.get(name) ?? undefined;
-    const length = Number(header("content-length") ?? Number.NaN);
+    const length = sizeOf(response);
     if (!Number.isFinite(length)) throw new CopyError("CopyFailed", `${label} did not say its size (no Content-Length on HEAD); Azure needs it to copy`);
     return {
       label,
@@ -105,31 +104,49 @@ export function urlSource(fetchImpl: typeof fetch = fetch): SourceReader {
       headers: { contentType: header("content-type"), cacheControl: header("cache-control"), contentDisposition: header("content-disposition"), contentEncoding: header("content-encoding"), contentLanguage: header("content-language") },
       url,
       tags: async () => undefined,
-      etagNow: async () => {
-        const again = await fetchImpl(url, { method: "HEAD", redirect: "manual", signal });
-        return normalizeEtag(again.headers.get("etag") ?? "");
-      },
+      etagNow: async () => normalizeEtag((await resolveRedirects(url, fetchImpl, signal)).response.headers.get("etag") ?? ""),
     };
   };
 }
 
-async function resolveRedirects(start: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ url: string; response: Response }> {
+/** The URL as the user gave it: CopiedObject keeps its query apart, as a secret. */
+export function fullUrl(location: Locator, credentials: unknown): string {
+  if (!("url" in location)) throw new CopyError("Unsupported", "expected a url location");
+  const query = (credentials as { query?: string } | undefined)?.query;
+  return query ? `${location.url}?${query}` : location.url;
+}
+
+export async function resolveRedirects(start: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ url: string; response: Response }> {
   let url = start;
   for (let hop = 0; hop <= 5; hop++) {
-    const response = await fetchImpl(url, { method: "HEAD", redirect: "manual", signal }).catch((e: unknown) => {
-      if (signal.aborted) throw abortReason(signal);
-      throw new CopyError("SourceNotFound", `${redactedUrl(url)} could not be reached: ${(e as Error).message}`, { cause: e });
-    });
+    let response = await probe(url, "HEAD", fetchImpl, signal);
+    // Presigned S3 URLs are signed for GET only, and some servers refuse HEAD: ask for one byte instead.
+    if (response.status === 403 || response.status === 405) response = await probe(url, "GET", fetchImpl, signal);
     if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
       url = new URL(response.headers.get("location")!, url).toString();
       continue;
     }
     if (response.status === 404 || response.status === 410) throw new CopyError("SourceNotFound", `${redactedUrl(url)} answered ${response.status}`);
     if (response.status === 401 || response.status === 403) throw new CopyError("AccessDenied", `${redactedUrl(url)} answered ${response.status}: Azure must be able to read it anonymously or through a signature in the URL`);
-    if (!response.ok) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status} to HEAD`);
+    if (!response.ok) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status}`);
     return { url, response };
   }
   throw new CopyError("CopyFailed", `${redactedUrl(start)} redirects more than 5 times`);
+}
+
+async function probe(url: string, method: "HEAD" | "GET", fetchImpl: typeof fetch, signal: AbortSignal): Promise<Response> {
+  const response = await fetchImpl(url, { method, redirect: "manual", signal, ...(method === "GET" ? { headers: { range: "bytes=0-0" } } : {}) }).catch((e: unknown) => {
+    if (signal.aborted) throw abortReason(signal);
+    throw new CopyError("SourceNotFound", `${redactedUrl(url)} could not be reached: ${(e as Error).message}`, { cause: e });
+  });
+  if (method === "GET") await response.body?.cancel();
+  return response;
+}
+
+/** The whole size: Content-Range's total after a ranged GET, else Content-Length. */
+export function sizeOf(response: Response): number {
+  const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
+  return Number(range?.[1] ?? response.headers.get("content-length") ?? Number.NaN);
 }
 
 /** A URL fit for messages: its query, which may carry a signature, is dropped. */

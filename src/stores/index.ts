@@ -5,11 +5,12 @@ import { toAzureBlob } from "./azureBlobCopy";
 import { azureBlobSource, s3Source, urlSource } from "./copySources";
 import { s3Store } from "./s3";
 import { s3ToS3 } from "./s3Copy";
+import { urlStore } from "./url";
 import type { Copier, Store } from "./types";
 
 export type { Copier, CopyOutcome, CopyRequest, ObjectState, Store } from "./types";
 
-const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore() };
+const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore(), url: urlStore() };
 const copiers: Partial<Record<string, Copier>> = {
   "s3->s3": s3ToS3(),
   "azureBlob->azureBlob": toAzureBlob(azureBlobSource()),

@@ -1,13 +1,20 @@
 /**
- * The Azurite starter, and the scripted copy proxy (a SIMULATION of pending/failed/aborted copies),
- * exercised with the real @azure/storage-blob SDK.
+ * The Azurite starter, and the scripted copy proxy (a SIMULATION of pending/failed/aborted copies,
+ * and of the service reading URL sources Azurite cannot reach), exercised with the real
+ * @azure/storage-blob SDK.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
+import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { BlobSASPermissions, type BlobBeginCopyFromURLOptions, type BlobBeginCopyFromUrlPollState, type BlobClient, type BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
 import { startAzureCopyProxy, type AzureCopyProxy } from "./azureCopyProxy.ts";
 import { blobService, startAzurite, type Azurite } from "./azurite.ts";
 import { groupAlive } from "./processGroups.ts";
+import { freePort, s3Client, startS3Server, type S3Server } from "./s3server.ts";
 
 /**
  * Copy Blob through the SDK's poller (startCopyFromURL is private): its first poll sends Copy
@@ -19,6 +26,43 @@ async function startCopy(client: BlobClient, source: string, options: BlobBeginC
   return { copyId: state.copyId, copyStatus: state.isCompleted ? state.result?.copyStatus : "pending" };
 }
 const readSas = () => ({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 3600_000) });
+
+const PAGE = "<p>served by a plain web server</p>\n".repeat(20);
+interface WebServer { url(path: string): string; hits: string[]; close(): Promise<void> }
+
+/** A plain web server: a copy source Azurite cannot read. */
+async function startWebServer(): Promise<WebServer> {
+  const hits: string[] = [];
+  const server = http.createServer((req, res) => {
+    hits.push(`${req.method} ${req.url}`);
+    if (req.url === "/page.html") {
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8", "content-language": "en", "cache-control": "max-age=60", "content-length": Buffer.byteLength(PAGE) });
+      return void res.end(PAGE);
+    }
+    if (req.url === "/moved") return void res.writeHead(302, { location: "/page.html", "content-length": 0 }).end();
+    if (req.url === "/forbidden") {
+      const body = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>";
+      return void res.writeHead(403, { "content-type": "application/xml" }).end(body);
+    }
+    if (req.url === "/broken") {
+      // Promises 1000 bytes, sends 10, hangs up.
+      res.writeHead(200, { "content-type": "text/plain", "content-length": 1000 });
+      res.write("x".repeat(10));
+      return void setTimeout(() => res.destroy(), 20);
+    }
+    res.writeHead(404, { "content-length": 0 }).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: (path) => `http://127.0.0.1:${port}${path}`,
+    hits,
+    close: () => new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}
 
 describe("startAzurite", () => {
   test("two accounts; a cross-account copy with a source SAS works, without one it is refused; stop leaves no process", async () => {
@@ -200,6 +244,18 @@ describe("azureCopyProxy (simulation of Azure's asynchronous copy)", () => {
     assert.equal((await client.downloadToBuffer()).toString(), "far");
   });
 
+  test("without `accounts`, a web-server source goes to Azurite, which never reads it: 404, and the proxy reads nothing", async () => {
+    const web = await startWebServer();
+    try {
+      const { client } = destination();
+      await assert.rejects(startCopy(client, web.url("/page.html")), { statusCode: 404 });
+      assert.deepEqual(proxy.fetches, []);
+      assert.deepEqual(web.hits, []);
+    } finally {
+      await web.close();
+    }
+  });
+
   test("setDelay holds chosen requests back until removed", async () => {
     const { client } = destination();
     await startCopy(client, source());
@@ -211,5 +267,246 @@ describe("azureCopyProxy (simulation of Azure's asynchronous copy)", () => {
     start = Date.now();
     await client.getProperties();
     assert.ok(Date.now() - start < 290);
+  });
+});
+
+describe("azureCopyProxy with accounts (simulation of the service reading a URL source)", () => {
+  let azurite: Azurite;
+  let proxy: AzureCopyProxy;
+  let web: WebServer;
+  let container: ContainerClient; // addressed through the proxy
+  let n = 0;
+  const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+  before(async () => {
+    azurite = await startAzurite();
+    const { primary, secondary } = azurite.accounts;
+    proxy = await startAzureCopyProxy(azurite.endpoint, { accounts: [primary, secondary] });
+    web = await startWebServer();
+    container = blobService(primary, proxy.endpoint).getContainerClient("fromurl");
+    await container.create();
+  });
+  after(async () => {
+    await web?.close();
+    await proxy?.close();
+    await azurite?.stop();
+  });
+
+  function destination(script?: Parameters<AzureCopyProxy["arm"]>[1]) {
+    const name = `dst${++n}`;
+    if (script) proxy.arm(`/devstoreaccount1/fromurl/${name}`, script);
+    return container.getBlobClient(name);
+  }
+  /** What `act` made the web server and the proxy's "service" read. */
+  async function reads(act: () => Promise<unknown>) {
+    const [hits, fetches] = [web.hits.length, proxy.fetches.length];
+    await act();
+    return { hits: web.hits.slice(hits), fetches: proxy.fetches.slice(fetches) };
+  }
+  const size = Buffer.byteLength(PAGE);
+
+  test("Copy Blob from a web server: the proxy reads it as the service; bytes, content headers, metadata, tags and tier arrive", async () => {
+    const client = destination();
+    const url = web.url("/page.html");
+    let result: Awaited<ReturnType<Awaited<ReturnType<BlobClient["beginCopyFromURL"]>>["pollUntilDone"]>> | undefined;
+    const seen = await reads(async () => {
+      const poller = await client.beginCopyFromURL(url, { metadata: { kept: "yes" }, tags: { team: "storage" }, tier: "Cool", intervalInMs: 10 });
+      result = await poller.pollUntilDone();
+    });
+    assert.equal(result?.copyStatus, "success");
+    assert.match(result?.copyId ?? "", UUID);
+    assert.deepEqual(seen, { hits: ["GET /page.html"], fetches: [{ url, status: 200 }] });
+    const props = await client.getProperties();
+    assert.equal(props.contentType, "text/html; charset=utf-8");
+    assert.equal(props.contentLanguage, "en");
+    assert.equal(props.cacheControl, "max-age=60");
+    assert.equal(props.contentLength, size);
+    assert.deepEqual(props.metadata, { kept: "yes" });
+    assert.equal(props.accessTier, "Cool");
+    assert.equal(props.copyStatus, "success");
+    assert.equal(props.copyId, result?.copyId);
+    assert.equal(props.copySource, url);
+    assert.equal(props.copyProgress, `${size}/${size}`);
+    assert.ok(props.copyCompletedOn instanceof Date);
+    assert.deepEqual((await client.getTags()).tags, { team: "storage" });
+    assert.equal((await client.downloadToBuffer()).toString(), PAGE);
+  });
+
+  test("a 302 is not followed: Copy Blob is refused at once, 400 CannotVerifyCopySource, and nothing is written", async () => {
+    const client = destination();
+    const url = web.url("/moved");
+    const seen = await reads(() =>
+      assert.rejects(client.beginCopyFromURL(url), (error: { statusCode?: number; code?: string; message: string }) => {
+        assert.equal(error.statusCode, 400);
+        assert.equal(error.code, "CannotVerifyCopySource");
+        assert.match(error.message, /A redirected response \(HTTP status code 302\) from the copy source is not supported/);
+        return true;
+      }),
+    );
+    assert.deepEqual(seen, { hits: ["GET /moved"], fetches: [{ url, status: 302 }] });
+    assert.equal(await client.exists(), false);
+  });
+
+  test("a 404 or 403 from the source: refused at once with its status and CannotVerifyCopySource, the source's status in the details", async () => {
+    const client = destination();
+    const missing = web.url("/missing");
+    const seen = await reads(() => assert.rejects(client.beginCopyFromURL(missing), { statusCode: 404, code: "CannotVerifyCopySource", message: /^Not Found/ }));
+    assert.deepEqual(seen.fetches, [{ url: missing, status: 404 }]);
+    const forbidden = web.url("/forbidden");
+    await assert.rejects(client.syncCopyFromURL(forbidden), (error: { statusCode?: number; code?: string; details?: Record<string, unknown>; response?: { headers: { get(name: string): string | undefined } } }) => {
+      assert.equal(error.statusCode, 403);
+      assert.equal(error.code, "CannotVerifyCopySource");
+      assert.equal(error.response?.headers.get("x-ms-copy-source-status-code"), "403");
+      assert.equal(error.response?.headers.get("x-ms-copy-source-error-code"), "AccessDenied");
+      // The SDK's own error model reads these (StorageError, Blob_copyFromURLExceptionHeaders).
+      assert.equal(error.details?.copySourceStatusCode, 403);
+      assert.equal(error.details?.copySourceErrorCode, "AccessDenied");
+      assert.equal(error.details?.copySourceErrorMessage, "Forbidden");
+      return true;
+    });
+    assert.equal(await client.exists(), false);
+  });
+
+  test("an unreachable source: 409 CannotVerifyCopySource, logged with status 0", async () => {
+    const url = `http://127.0.0.1:${await freePort()}/gone`;
+    await assert.rejects(destination().beginCopyFromURL(url), { statusCode: 409, code: "CannotVerifyCopySource" });
+    assert.deepEqual(proxy.fetches.at(-1), { url, status: 0 });
+  });
+
+  test("Copy Blob From URL (sync) from the web server: success at once, the copy recorded on the blob; a wrong source MD5 is refused", async () => {
+    const client = destination();
+    const url = web.url("/page.html");
+    const done = await client.syncCopyFromURL(url, { metadata: { how: "sync" } });
+    assert.equal(done.copyStatus, "success");
+    assert.match(done.copyId ?? "", UUID);
+    assert.deepEqual(proxy.fetches.at(-1), { url, status: 200 });
+    const props = await client.getProperties();
+    assert.equal(props.copyId, done.copyId);
+    assert.equal(props.copyStatus, "success");
+    assert.equal(props.copySource, url);
+    assert.equal(props.contentType, "text/html; charset=utf-8");
+    assert.deepEqual(props.metadata, { how: "sync" });
+    assert.equal((await client.downloadToBuffer()).toString(), PAGE);
+
+    const md5 = createHash("md5").update(PAGE).digest();
+    const checked = await destination().syncCopyFromURL(url, { sourceContentMD5: md5 });
+    assert.equal(checked.copyStatus, "success");
+    const wrong = destination();
+    await assert.rejects(wrong.syncCopyFromURL(url, { sourceContentMD5: Buffer.alloc(16) }), { statusCode: 400, code: "Md5Mismatch" });
+    await assert.rejects(wrong.syncCopyFromURL(web.url("/moved")), { statusCode: 400, code: "CannotVerifyCopySource" });
+    assert.equal(await wrong.exists(), false);
+  });
+
+  test("armed: pending with this copy's id and the URL as source, then success; Abort while pending works as for any copy", async () => {
+    const client = destination({ pendingPolls: 2, final: "success" });
+    const url = web.url("/page.html");
+    const started = await startCopy(client, url);
+    assert.equal(started.copyStatus, "pending");
+    assert.match(started.copyId ?? "", UUID);
+    for (const progress of [Math.floor(size / 3), Math.floor((2 * size) / 3)]) {
+      const props = await client.getProperties();
+      assert.equal(props.copyStatus, "pending");
+      assert.equal(props.copyId, started.copyId);
+      assert.equal(props.copySource, url);
+      assert.equal(props.copyProgress, `${progress}/${size}`);
+      assert.equal(props.copyCompletedOn, undefined);
+    }
+    const done = await client.getProperties();
+    assert.equal(done.copyStatus, "success");
+    assert.equal(done.copyProgress, `${size}/${size}`);
+    assert.equal((await client.downloadToBuffer()).toString(), PAGE);
+
+    const aborted = destination({ pendingPolls: 5, final: "success" });
+    const { copyId } = await startCopy(aborted, url, { metadata: { kept: "yes" } });
+    await assert.rejects(aborted.abortCopyFromURL("00000000-0000-0000-0000-000000000000"), { statusCode: 409, code: "CopyIdMismatch" });
+    assert.equal((await aborted.abortCopyFromURL(copyId!))._response.status, 204);
+    const props = await aborted.getProperties();
+    assert.equal(props.copyStatus, "aborted");
+    assert.equal(props.contentLength, 0);
+    assert.deepEqual(props.metadata, { kept: "yes" });
+  });
+
+  test("a source that breaks off mid-body after the copy was accepted: pending, then failed with a description and length 0", async () => {
+    const client = destination();
+    const started = await startCopy(client, web.url("/broken"), { metadata: { kept: "yes" } });
+    assert.equal(started.copyStatus, "pending");
+    const props = await client.getProperties();
+    assert.equal(props.copyStatus, "failed");
+    assert.match(props.copyStatusDescription ?? "", /HTTP 200\) broke off after 10 of 1000 bytes/);
+    assert.equal(props.contentLength, 0);
+    assert.deepEqual(props.metadata, { kept: "yes" });
+    const poller = await destination().beginCopyFromURL(web.url("/broken"), { intervalInMs: 10 });
+    await assert.rejects(poller.pollUntilDone(), /broke off/);
+    await assert.rejects(destination().syncCopyFromURL(web.url("/broken")), { statusCode: 409, code: "CannotVerifyCopySource" });
+  });
+
+  test("auth and the destination stay Azurite's: a wrong key is refused before the source is read; a failed destination condition writes nothing", async () => {
+    const wrong = { ...azurite.accounts.primary, key: Buffer.alloc(64, 1).toString("base64") };
+    const intruder = blobService(wrong, proxy.endpoint).getContainerClient("fromurl").getBlobClient("intruded");
+    const seen = await reads(() => assert.rejects(intruder.beginCopyFromURL(web.url("/page.html")), { statusCode: 403 }));
+    assert.deepEqual(seen, { hits: [], fetches: [] });
+    assert.equal(await container.getBlobClient("intruded").exists(), false);
+
+    const existing = destination();
+    await existing.getBlockBlobClient().upload("old", 3);
+    // Azurite answers 409 here where Azure answers 412; see reference/azure-servers.md.
+    await assert.rejects(startCopy(existing, web.url("/page.html"), { conditions: { ifNoneMatch: "*" } }), (error: { statusCode?: number }) => [409, 412].includes(error.statusCode ?? 0));
+    assert.equal((await existing.downloadToBuffer()).toString(), "old");
+    const nowhere = blobService(azurite.accounts.primary, proxy.endpoint).getContainerClient("nowhere").getBlobClient("x");
+    await assert.rejects(nowhere.syncCopyFromURL(web.url("/page.html")), { statusCode: 404, code: "ContainerNotFound" });
+  });
+
+  test("a SAS-authorised destination in the second account works the same way", async () => {
+    const other = blobService(azurite.accounts.secondary, proxy.endpoint).getContainerClient("elsewhere");
+    await other.create();
+    const client = other.getBlobClient("copied");
+    const done = await client.syncCopyFromURL(web.url("/page.html"));
+    assert.equal(done.copyStatus, "success");
+    assert.equal((await client.downloadToBuffer()).toString(), PAGE);
+  });
+});
+
+describe("azureCopyProxy with accounts: an S3 presigned GET URL as the source (simulation)", () => {
+  let azurite: Azurite;
+  let proxy: AzureCopyProxy;
+  let s3: S3Server | undefined;
+  let container: ContainerClient;
+  let skip: string | undefined;
+
+  before(async () => {
+    try {
+      s3 = await startS3Server();
+    } catch (error) {
+      skip = String((error as Error).message);
+      return;
+    }
+    azurite = await startAzurite();
+    proxy = await startAzureCopyProxy(azurite.endpoint, { accounts: (name) => (name === azurite.accounts.primary.name ? azurite.accounts.primary.key : undefined) });
+    container = blobService(azurite.accounts.primary, proxy.endpoint).getContainerClient("froms3");
+    await container.create();
+  });
+  after(async () => {
+    await proxy?.close();
+    await azurite?.stop();
+    await s3?.stop();
+  });
+
+  test("beginCopyFromURL(presigned GET URL): the proxy reads S3 as the service; bytes and content type arrive", async (t) => {
+    if (skip) return t.skip(skip);
+    const client = s3Client(s3!);
+    await client.send(new CreateBucketCommand({ Bucket: "presigned-source" }));
+    const body = JSON.stringify({ from: "s3", n: [1, 2, 3] });
+    await client.send(new PutObjectCommand({ Bucket: "presigned-source", Key: "dir/data.json", Body: body, ContentType: "application/json" }));
+    const url = await getSignedUrl(client, new GetObjectCommand({ Bucket: "presigned-source", Key: "dir/data.json" }), { expiresIn: 600 });
+    const blob = container.getBlobClient("data.json");
+    const result = await (await blob.beginCopyFromURL(url, { intervalInMs: 10 })).pollUntilDone();
+    assert.equal(result.copyStatus, "success");
+    assert.deepEqual(proxy.fetches, [{ url, status: 200 }]);
+    const props = await blob.getProperties();
+    assert.equal(props.contentType, "application/json");
+    assert.equal(props.copySource, url);
+    assert.equal((await blob.downloadToBuffer()).toString(), body);
+    const missing = await getSignedUrl(client, new GetObjectCommand({ Bucket: "presigned-source", Key: "dir/none.json" }), { expiresIn: 600 });
+    await assert.rejects(container.getBlobClient("none.json").beginCopyFromURL(missing), { statusCode: 404, code: "CannotVerifyCopySource" });
   });
 });

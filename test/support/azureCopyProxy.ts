@@ -14,10 +14,18 @@
  * Cross-account or SAS copies need source and destination URLs both on the proxy's host: Azurite
  * checks the source host against the Host header (forwarded unchanged) and fetches it through us.
  * It proves our state machine and the requests we send, not Azure's timing: label tests using it.
+ *
+ * With `accounts`, it also plays the service's read of a source Azurite cannot reach (a web
+ * server, an S3 presigned GET URL; see azureUrlFetch.ts): Azurite still judges auth and SAS, the
+ * proxy GETs the source itself (no redirects; a refusal is a synchronous CannotVerifyCopySource),
+ * writes the bytes with a Put Blob (the request's metadata, tags and tier, the source's content
+ * headers), then answers as Copy Blob / Copy Blob From URL would, with its own copy id, and
+ * reports that copy on later reads; `arm()` applies as for any Copy Blob. `fetches` logs each read.
  */
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { isExternal, keyOf, md5, putBlob, putBlobHeaders, readSource, send, writeError, type AccountKeys, type Answer } from "./azureUrlFetch.ts";
 
 export interface CopyScript {
   /** How many Get Blob (Properties) answers say `pending` before the final state. */
@@ -28,12 +36,20 @@ export interface CopyScript {
   /** The total in x-ms-copy-progress; by default the blob's real size. */
   totalBytes?: number;
 }
+export interface AzureCopyProxyOptions {
+  /** Switches on the simulated read of sources Azurite cannot reach; the keys sign the Put Blob that stands for such a copy. */
+  accounts?: AccountKeys;
+  /** How long the "service" waits for such a source; 10 s by default. */
+  sourceTimeoutMs?: number;
+}
 export interface RequestInfo { method: string; path: string; query: Record<string, string>; headers: http.IncomingHttpHeaders }
 export interface AzureCopyProxy {
   endpoint: string;
   /** Every request in arrival order; `path` is decoded, `status` is what the client got. */
   requests: Array<RequestInfo & { status: number }>;
   aborts: Array<{ path: string; copyId: string; status: number }>;
+  /** Each read of a source outside Azurite, made by the proxy as the service (needs `accounts`); status 0: unreachable. */
+  fetches: Array<{ url: string; status: number }>;
   /** Makes the next Copy Blob to `path` ("/account/container/blob") pending, then plays `script`. */
   arm(path: string, script: CopyScript): void;
   /** Holds matching requests `ms` before forwarding them; returns a function that removes the rule. */
@@ -42,7 +58,8 @@ export interface AzureCopyProxy {
 }
 
 type Status = "pending" | CopyScript["final"];
-interface Copy { script: CopyScript; copyId: string; status: Status; polls: number; bytes: number; total?: number; completedOn?: string; description?: string }
+/** `source` is set for the copies the proxy made itself, whose copy properties Azurite never had. */
+interface Copy { script: CopyScript; copyId: string; status: Status; polls: number; bytes: number; total?: number; completedOn?: string; description?: string; source?: string }
 
 const DESCRIPTIONS = { failed: '500 InternalError "Copy failed."', aborted: "The copy operation was aborted." };
 const MESSAGES = {
@@ -53,10 +70,15 @@ const MESSAGES = {
 // Headers that would describe bytes a failed or aborted copy does not leave behind.
 const CONTENT_HEADERS = ["content-range", "content-md5", "x-ms-blob-content-md5", "x-ms-content-crc64", "accept-ranges"];
 
-export async function startAzureCopyProxy(target: string): Promise<AzureCopyProxy> {
+// Azurite's answers to a Copy Blob whose source it cannot reach, once it has judged auth.
+const UNREACHABLE = ["BlobNotFound", "CannotVerifyCopySource"];
+
+export async function startAzureCopyProxy(target: string, options: AzureCopyProxyOptions = {}): Promise<AzureCopyProxy> {
   const upstream = new URL(target);
   const requests: AzureCopyProxy["requests"] = [];
   const aborts: AzureCopyProxy["aborts"] = [];
+  const fetches: AzureCopyProxy["fetches"] = [];
+  let port = 0;
   const armed = new Map<string, CopyScript>();
   const copies = new Map<string, Copy>();
   const delays = new Set<{ predicate: (req: RequestInfo) => boolean; ms: number }>();
@@ -85,6 +107,11 @@ export async function startAzureCopyProxy(target: string): Promise<AzureCopyProx
     const isAbort = method === "PUT" && query.comp === "copy" && headers["x-ms-copy-action"] === "abort";
     const isRead = (method === "GET" || method === "HEAD") && query.comp === undefined && query.snapshot === undefined;
     if (isCopy && copy?.status === "pending") return error(res, {}, 409, "PendingCopyOperation");
+    const source = String(headers["x-ms-copy-source"] ?? "");
+    const own = [String(headers.host), `127.0.0.1:${port}`, `localhost:${port}`, upstream.host];
+    if (options.accounts && plainPut && source && !headers["x-ms-blob-type"] && isExternal(source, own)) {
+      return copyFromUrl(req, res, info, options.accounts).catch(() => res.destroy());
+    }
 
     const forward = http.request({ host: upstream.hostname, port: upstream.port, method, path: req.url, headers, agent }, (answer) => {
       const status = answer.statusCode ?? 502;
@@ -114,6 +141,7 @@ export async function startAzureCopyProxy(target: string): Promise<AzureCopyProx
         out["x-ms-copy-status"] = "pending";
       }
       if (isRead && ok && copy) {
+        if (copy.source) Object.assign(out, { "x-ms-copy-id": copy.copyId, "x-ms-copy-source": copy.source });
         const total = (copy.total ??= copy.script.totalBytes ?? totalOf(out));
         if (copy.status === "pending" && ++copy.polls > copy.script.pendingPolls) finish(copy, copy.script.final);
         if (copy.status === "pending") copy.bytes = Math.floor((total * copy.polls) / (copy.script.pendingPolls + 1));
@@ -137,12 +165,63 @@ export async function startAzureCopyProxy(target: string): Promise<AzureCopyProx
     forward.on("error", () => res.destroy());
     req.pipe(forward);
   });
+
+  /** Copy Blob or Copy Blob From URL of a source outside Azurite: the service's read, simulated. */
+  async function copyFromUrl(req: http.IncomingMessage, res: http.ServerResponse, { path, headers }: RequestInfo, keys: AccountKeys): Promise<void> {
+    // Azurite judges auth and SAS permissions before the source, then answers 404 for one it cannot reach.
+    const probe = await send(upstream, agent, { method: "PUT", path: req.url ?? "/", headers }, req);
+    const passed = (probe.status >= 200 && probe.status < 300) || (probe.status === 404 && UNREACHABLE.includes(String(probe.headers["x-ms-error-code"])));
+    if (!passed) return answer(res, probe);
+    const base = { ...pick(probe.headers, ["x-ms-version"]), ...pick(headers, ["x-ms-client-request-id"]) };
+    const account = path.split("/")[1] ?? "";
+    const key = keyOf(keys, account);
+    if (!key) return writeError(res, base, 500, "InternalError", `azureCopyProxy: no key for account ${account} in options.accounts`);
+    const sync = headers["x-ms-requires-sync"] === "true";
+    const source = String(headers["x-ms-copy-source"]);
+    const read = await readSource(source, options.sourceTimeoutMs ?? 10_000);
+    fetches.push({ url: source, status: read.status });
+    if (read.kind === "refused") {
+      const { status, code, message, details, headers: extra } = read.refusal;
+      return writeError(res, { ...base, ...extra }, status, code, message, details);
+    }
+    // GUESSED: what a synchronous copy answers when the source breaks off.
+    if (read.kind === "broken" && sync) return writeError(res, base, 409, "CannotVerifyCopySource", "Could not verify the copy source within the specified time.");
+    const body = read.kind === "read" ? read.body : Buffer.alloc(0);
+    const sourceMd5 = headers["x-ms-source-content-md5"];
+    if (sync && sourceMd5 && sourceMd5 !== md5(body)) {
+      return writeError(res, base, 400, "Md5Mismatch", "The MD5 value specified in the request did not match with the MD5 value calculated by the server.");
+    }
+    const rawPath = new URL(req.url ?? "/", "http://proxy").pathname;
+    const written = await putBlob(upstream, agent, { name: account, key }, rawPath, putBlobHeaders(req.rawHeaders, read.headers), body);
+    if (written.status !== 201) return answer(res, written); // the destination's container, lease or conditions
+    const script = sync ? undefined : armed.get(path);
+    if (script) armed.delete(path);
+    const total = script?.totalBytes ?? (read.kind === "read" ? body.length : (read.expected ?? read.received));
+    const copy: Copy = { script: script ?? { pendingPolls: 0, final: "success" }, copyId: randomUUID(), status: "pending", polls: 0, bytes: 0, total, source };
+    if (read.kind === "broken") {
+      // Accepted, then lost: pending until the script's polls are spent, then failed.
+      const description = `500 InternalError "The copy source (HTTP ${read.status}) broke off after ${read.received} of ${read.expected ?? "?"} bytes."`;
+      copy.script = { ...copy.script, final: "failed", description };
+    } else if (!script) finish(copy, "success");
+    copies.set(path, copy);
+    res.writeHead(202, {
+      ...base,
+      ...pick(written.headers, ["etag", "last-modified", "x-ms-request-id"]),
+      "x-ms-copy-id": copy.copyId,
+      "x-ms-copy-status": copy.status,
+      ...(sync && sourceMd5 ? { "content-md5": sourceMd5 } : {}),
+      "content-length": "0",
+    });
+    res.end();
+  }
+
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     aborts,
+    fetches,
     arm: (path, script) => void armed.set(path, script),
     setDelay(predicate, ms) {
       const rule = { predicate, ms };
@@ -170,6 +249,12 @@ function relay(res: http.ServerResponse, status: number, headers: http.IncomingH
   body.pipe(res);
 }
 
+/** An answer Azurite gave the proxy, passed on as it is. */
+function answer(res: http.ServerResponse, { status, headers, body }: Answer): void {
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
 /** The blob's size, from Azurite's own progress, a range answer, or the length. */
 function totalOf(headers: http.IncomingHttpHeaders): number {
   const from = (String(headers["x-ms-copy-progress"] ?? "").split("/")[1] ?? String(headers["content-range"] ?? "").split("/")[1]) || headers["content-length"];
@@ -182,8 +267,5 @@ function pick(headers: http.IncomingHttpHeaders, names: string[]): http.Outgoing
 
 /** An error as the Blob service shapes it: XML body and x-ms-error-code. */
 function error(res: http.ServerResponse, base: http.OutgoingHttpHeaders, status: number, code: keyof typeof MESSAGES): void {
-  const requestId = String(base["x-ms-request-id"] ?? randomUUID());
-  const body = `<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>${MESSAGES[code]}\nRequestId:${requestId}\nTime:${new Date().toISOString()}</Message></Error>`;
-  res.writeHead(status, { ...base, "x-ms-request-id": requestId, "x-ms-error-code": code, "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
-  res.end(body);
+  writeError(res, base, status, code, MESSAGES[code]);
 }

@@ -44,7 +44,9 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["an unknown locator kind", { source: { gcs: { bucket: "b" } } }, "source.gcs"],
   ["a URL as destination", { destination: { url: "https://example.com/x" } }, "destination.url"],
   ["an Azure Files locator before its support lands", { destination: { azureFile: { share: "s", path: "p" } } }, "destination.azureFile"],
-  ["an S3 to Azure Blob pair, not supported yet", { destination: { azureBlob: { account: "devacct", container: "seeds", blob: "b" } } }, "destination"],
+  ["an Azure Blob to S3 pair, not supported yet", { source: { azureBlob: { account: "prodacct", container: "seeds", blob: "b" } } }, "destination"],
+  ["an ftp URL", { source: { url: "ftp://example.com/seed" } }, "source.url"],
+  ["a URL with a password in it", { source: { url: "https://user:pw@example.com/seed" } }, "source.url"],
   ["an empty key", { source: { s3: { bucket: "prod-seeds", key: "" } } }, "source.s3.key"],
   ["a key over 1024 bytes", { source: { s3: { bucket: "prod-seeds", key: "é".repeat(513) } } }, "source.s3.key"],
   ["an upper-case bucket on AWS", { source: { s3: { bucket: "Prod_Seeds", key: "k" } } }, "source.s3.bucket"],
@@ -150,3 +152,10 @@ for (const [story, overrides, property] of badBlobInputs) {
     assert.ok(!JSON.stringify(failures).includes("a2V5"));
   });
 }
+
+test("a URL or S3 source into Azure Blob is valid; the URL's query travels as a secret credential", () => {
+  const destination = { azureBlob: { account: "devacct", container: "seeds", blob: "b" } };
+  assert.deepEqual(validateInputs({ source: { url: "https://example.com/seed.sql.gz" }, destination, sourceCredentials: { query: "sv=1&sig=x" } }), []);
+  assert.deepEqual(validateInputs({ source: good.source, destination, strategy: "blocks" }), []);
+  assert.ok(validateInputs({ source: good.source, destination, strategy: "multipart" }).some((f) => f.property === "strategy"));
+});
