@@ -1,9 +1,9 @@
-import { setTimeout as sleep } from "node:timers/promises";
 import type { BlobClient, BlobGetPropertiesResponse } from "@azure/storage-blob";
 import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError, isCopyError } from "../errors";
-import { DEFAULT_POLL_SCHEDULE, abortReason, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
+import { abortReason, type Logger } from "../operation";
+import { waitForCopy } from "./asyncCopy";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
 import { blockCopy, syncCopy } from "./azureBlobSync";
 import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf } from "./azureBlob";
@@ -122,39 +122,6 @@ async function startOrAdopt(
 
 function withoutQuery(url: string | undefined): string {
   return (url ?? "").split("?")[0];
-}
-
-/** Polls Get Blob Properties until the copy ends; the SDK poller alone never ends on `aborted`. */
-async function waitForCopy(client: BlobClient, copyId: string, options: CopyOptions, signal: AbortSignal, log: Logger): Promise<BlobGetPropertiesResponse> {
-  const schedule = { ...DEFAULT_POLL_SCHEDULE, ...(options.pollIntervalSeconds ? { fixedMs: options.pollIntervalSeconds * 1000 } : {}) };
-  let previous: ProgressReading | undefined;
-  let latest: ProgressReading | undefined;
-  for (let polls = 0; ; polls++) {
-    const props = await client.getProperties({ abortSignal: signal });
-    if (props.copyId && props.copyId !== copyId) {
-      throw new CopyError("CopyFailed", `another copy (${props.copyId}) replaced this one (${copyId}) on the destination`);
-    }
-    switch (props.copyStatus) {
-      case "success":
-      case undefined:
-        return props;
-      case "failed":
-        throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
-      case "aborted":
-        throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
-      case "pending": {
-        const reading = parseCopyProgress(props.copyProgress, Date.now());
-        if (reading && reading.bytes !== latest?.bytes) {
-          log.progress(`copy ${copyId}: ${formatBytes(reading.bytes)} of ${formatBytes(reading.total)}`);
-          [previous, latest] = [latest, reading];
-        }
-        await sleep(nextPollDelayMs(schedule, polls, previous, latest), undefined, { signal });
-        break;
-      }
-      default:
-        throw new CopyError("CopyFailed", `unexpected copy status ${String(props.copyStatus)}`);
-    }
-  }
 }
 
 /** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */

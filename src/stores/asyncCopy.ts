@@ -1,0 +1,53 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import type { CopyOptions } from "../args";
+import { CopyError } from "../errors";
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
+import { formatBytes } from "../plan";
+
+/** What Get Blob Properties and Get File Properties both say of a copy. */
+export interface CopyProperties {
+  copyId?: string;
+  copyStatus?: string;
+  copyProgress?: string;
+  copyStatusDescription?: string;
+}
+
+/**
+ * Polls the destination's properties until its async copy ends, with progress-driven backoff.
+ * (The Blob SDK's poller never ends on `aborted`, so it is not used.)
+ */
+export async function waitForCopy<T extends CopyProperties>(
+  client: { getProperties(options: { abortSignal: AbortSignal }): Promise<T> },
+  copyId: string, options: CopyOptions, signal: AbortSignal, log: Logger,
+): Promise<T> {
+  const schedule = { ...DEFAULT_POLL_SCHEDULE, ...(options.pollIntervalSeconds ? { fixedMs: options.pollIntervalSeconds * 1000 } : {}) };
+  let previous: ProgressReading | undefined;
+  let latest: ProgressReading | undefined;
+  for (let polls = 0; ; polls++) {
+    const props = await client.getProperties({ abortSignal: signal });
+    if (props.copyId && props.copyId !== copyId) {
+      throw new CopyError("CopyFailed", `another copy (${props.copyId}) replaced this one (${copyId}) on the destination`);
+    }
+    switch (props.copyStatus) {
+      case "success":
+      case undefined:
+        return props;
+      case "failed":
+        throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
+      case "aborted":
+        throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
+      case "pending": {
+        const reading = parseCopyProgress(props.copyProgress, Date.now());
+        if (reading && reading.bytes !== latest?.bytes) {
+          log.progress(`copy ${copyId}: ${formatBytes(reading.bytes)} of ${formatBytes(reading.total)}`);
+          [previous, latest] = [latest, reading];
+        }
+        await sleep(nextPollDelayMs(schedule, polls, previous, latest), undefined, { signal });
+        break;
+      }
+      default:
+        throw new CopyError("CopyFailed", `unexpected copy status ${String(props.copyStatus)}`);
+    }
+  }
+}
+
