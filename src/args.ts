@@ -4,7 +4,7 @@
  */
 
 import { UNKNOWN, checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
-import { LOCATOR_KEYS, validateAzureBlobLocator, validateCredentials, validateS3Locator, validateUrlLocator } from "./locators";
+import { LOCATOR_KEYS, validateAzureBlobLocator, validateAzureFileLocator, validateCredentials, validateS3Locator, validateUrlLocator } from "./locators";
 
 export { UNKNOWN, isUnknown };
 
@@ -114,8 +114,8 @@ const S3_STORAGE_CLASSES = [
 const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 /** Stores this release can copy between, and the pairs. The others are typed but rejected at check. */
-const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob", "url"];
-const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob"];
+const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob", "azureFile", "url"];
+const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob", "azureFile->azureBlob", "azureFile->azureFile", "azureBlob->azureFile"];
 
 /** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
 export function containsUnknown(value: unknown): boolean {
@@ -176,6 +176,7 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
   if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
   if (typed === "azureBlob") validateAzureBlobLocator(body, `${where}.azureBlob`, where, fail);
   if (typed === "url") validateUrlLocator(body, "source.url", fail);
+  if (typed === "azureFile") validateAzureFileLocator(body, `${where}.azureFile`, where, fail);
   return typed;
 }
 
@@ -206,6 +207,9 @@ function validateOptions(news: Record<string, unknown>, destinationKind: Locator
   }
   if (isS3Destination && news.accessTier !== undefined) fail("accessTier", "applies to Azure destinations; for S3 use storageClass.");
   if (destinationKind === "azureBlob") validateAzureBlobOptions(news, fail);
+  if (destinationKind === "azureFile") {
+    for (const key of ["storageClass", "kmsKeyId", "accessTier", "tags"]) if (news[key] !== undefined) fail(key, "does not apply to Azure Files destinations; remove it.");
+  }
   if (news.serverSideEncryption !== undefined && !isUnknown(news.serverSideEncryption)) {
     if (!S3_SSE.includes(news.serverSideEncryption as string)) fail("serverSideEncryption", `must be one of ${S3_SSE.join(", ")} (got ${show(news.serverSideEncryption)}).`);
     if (!isS3Destination && destinationKind) fail("serverSideEncryption", "applies to S3 destinations only.");
@@ -254,7 +258,13 @@ function validateAzureBlobOptions(news: Record<string, unknown>, fail: Fail): vo
 function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKind: LocatorKind, fail: Fail): void {
   if (!SUPPORTED_KINDS.includes(sourceKind) || !SUPPORTED_KINDS.includes(destinationKind)) return;
   if (!SUPPORTED_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
-    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported yet by this release; it copies S3 to S3, and Azure Blob, S3 or a URL to Azure Blob.`);
+    const why = destinationKind === "azureFile"
+      ? "Copy File reads only Azure Files and Azure Blob sources; copy into a blob instead, or stage the object in Azure Blob first."
+      : "it copies S3 to S3, Azure Blob, Azure Files, S3 or a URL to Azure Blob, and Azure Blob or Files to Azure Files. Copies into S3 from Azure or a URL need strategy \"stream\", which is not built yet.";
+    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported: ${why}`);
+  }
+  if (destinationKind === "azureFile" && inputs.strategy !== undefined && inputs.strategy !== "auto" && inputs.strategy !== "copy") {
+    return void fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`);
   }
   if (destinationKind === "azureBlob" && sourceKind !== "azureBlob") {
     if (inputs.strategy === "multipart" || inputs.strategy === "stream") fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) or "blocks".`);

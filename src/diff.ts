@@ -64,6 +64,10 @@ export function sameDestination(a: Locator, b: Locator): boolean {
   if ("s3" in a && "s3" in b) {
     return a.s3.bucket === b.s3.bucket && a.s3.key === b.s3.key && (a.s3.endpoint ?? "") === (b.s3.endpoint ?? "");
   }
+  if ("azureFile" in a && "azureFile" in b) {
+    const account = (l: typeof a.azureFile) => l.accountUrl ?? l.account;
+    return account(a.azureFile) === account(b.azureFile) && a.azureFile.share === b.azureFile.share && a.azureFile.path.replace(/^\/+/, "") === b.azureFile.path.replace(/^\/+/, "");
+  }
   if ("azureBlob" in a && "azureBlob" in b) {
     const account = (l: typeof a.azureBlob) => l.accountUrl ?? l.account;
     return account(a.azureBlob) === account(b.azureBlob) && a.azureBlob.container === b.azureBlob.container && a.azureBlob.blob === b.azureBlob.blob;

@@ -145,3 +145,27 @@ export function validateUrlLocator(value: unknown, path: string, fail: Fail): vo
   if (url.username || url.password) fail(path, "carries a user name or password, which Azure cannot use on a copy source and would be stored unencrypted. Use a URL with a signature (SAS or presigned) instead.");
   if (String(value).length > 8192) fail(path, "is longer than 8 KiB.");
 }
+
+/** Azure's rules for a share and a file path (Naming and Referencing Shares, Directories, Files). */
+export function validateAzureFileLocator(value: unknown, path: string, where: "source" | "destination", fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (!isPlainObject(value)) return void fail(path, "must be an object with at least share and path (and accountUrl or account).");
+  for (const key of Object.keys(value)) {
+    if (!LOCATOR_KEYS.azureFile.includes(key)) fail(`${path}.${key}`, `is not a field of an azureFile location${suggest(key, LOCATOR_KEYS.azureFile)}. The fields are: ${LOCATOR_KEYS.azureFile.join(", ")}.`);
+  }
+  if (value.accountUrl !== undefined && value.account !== undefined) fail(`${path}.account`, "give accountUrl or account, not both.");
+  if (value.accountUrl !== undefined) checkHttpUrl(value.accountUrl, `${path}.accountUrl`, fail);
+  if (value.account !== undefined && !isUnknown(value.account) && (typeof value.account !== "string" || !/^[a-z0-9]{3,24}$/.test(value.account))) {
+    fail(`${path}.account`, `must be a storage account name: 3-24 lowercase letters and digits (got ${show(value.account)}).`);
+  }
+  if (!isUnknown(value.share) && (typeof value.share !== "string" || !/^[a-z0-9](?:[a-z0-9]|-(?!-)){1,61}[a-z0-9]$/.test(value.share))) {
+    fail(`${path}.share`, `must be a share name: 3-63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (got ${show(value.share)}).`);
+  }
+  if (!isUnknown(value.path)) {
+    const p = value.path;
+    if (typeof p !== "string" || p.replace(/^\/+/, "") === "" || p.endsWith("/")) fail(`${path}.path`, "is required: the file's path in the share, e.g. \"backups/db.bak\" (directories are created on a destination).");
+    else if (p.length > 2048 || p.split("/").some((part) => part.length > 255 || /["\\:|<>*?]/.test(part))) fail(`${path}.path`, "has a part over 255 characters or one of \" \\ : | < > * ?, which Azure Files forbids.");
+  }
+  if (value.shareSnapshot !== undefined) fail(`${path}.shareSnapshot`, where === "destination" ? "applies to sources only. Remove it." : "share snapshot sources are not supported yet by this release; copy from the live share.");
+  if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+}

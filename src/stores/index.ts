@@ -2,6 +2,8 @@ import { locatorKind, type Locator } from "../args";
 import { CopyError } from "../errors";
 import { azureBlobStore } from "./azureBlob";
 import { toAzureBlob } from "./azureBlobCopy";
+import { azureFileSource, azureFileStore } from "./azureFile";
+import { toAzureFile } from "./azureFileCopy";
 import { azureBlobSource, s3Source, urlSource } from "./copySources";
 import { s3Store } from "./s3";
 import { s3ToS3 } from "./s3Copy";
@@ -10,12 +12,15 @@ import type { Copier, Store } from "./types";
 
 export type { Copier, CopyOutcome, CopyRequest, ObjectState, Store } from "./types";
 
-const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore(), url: urlStore() };
+const stores: Partial<Record<string, Store>> = { s3: s3Store(), azureBlob: azureBlobStore(), azureFile: azureFileStore(), url: urlStore() };
 const copiers: Partial<Record<string, Copier>> = {
   "s3->s3": s3ToS3(),
   "azureBlob->azureBlob": toAzureBlob(azureBlobSource()),
   "url->azureBlob": toAzureBlob(urlSource()),
   "s3->azureBlob": toAzureBlob(s3Source()),
+  "azureFile->azureBlob": toAzureBlob(azureFileSource()),
+  "azureFile->azureFile": toAzureFile(azureFileSource()),
+  "azureBlob->azureFile": toAzureFile(azureBlobSource()),
 };
 
 export function storeFor(location: Locator): Store {

@@ -1,0 +1,105 @@
+import type { AzureCredentials, AzureFileLocator, CopyOptions } from "../args";
+import { normalizeEtag } from "../diff";
+import { CopyError, isCopyError } from "../errors";
+import { abortReason, type Logger } from "../operation";
+import { formatBytes } from "../plan";
+import { blobError, blobFailure, blobState, statusOf } from "./azureBlob";
+import { abortFileCopy, fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
+import { waitForCopy } from "./asyncCopy";
+import type { CopySource, SourceReader } from "./copySources";
+import type { CopyOutcome, CopyRequest } from "./types";
+
+/** Into an Azure file with async Copy File: directories made as needed, polled, aborted on signal. */
+export function toAzureFile(readSource: SourceReader, handleFor = fileHandle) {
+  return async (request: CopyRequest): Promise<CopyOutcome> => {
+    const destination = fileOf(request.destination);
+    const { options, signal, log } = request;
+    const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
+    const where = fileUri(destination);
+    let copyId: string | undefined;
+    let existed = false;
+    try {
+      const source = await readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== source.etag) {
+        throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
+      }
+      const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+        if (statusOf(e) === 404) return undefined;
+        throw blobFailure(e, signal, `Get File Properties on the destination ${where}`, "destination");
+      });
+      existed = before !== undefined;
+      if (!existed) await makeDirectories(dst, destination, signal);
+      request.onStarted();
+      log.info(`copying ${source.label} to ${where}: ${formatBytes(source.contentLength)}, async Copy File`);
+      copyId = await startOrAdopt(dst, before, source, options, signal, log, where);
+      request.onStarted({ copyId });
+      const done = await waitForCopy(dst.client, copyId, options, signal, log);
+      if (source.etag && (await source.etagNow()) !== source.etag) {
+        throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+      }
+      const final = await applyHeaders(dst, done, options, signal);
+      if (options.verify !== false && source.contentLength !== (final.contentLength ?? 0)) {
+        throw new CopyError("CopyFailed", `verify: ${where} is ${final.contentLength} bytes but ${source.label} is ${source.contentLength}`);
+      }
+      return { ...blobState(final), sourceEtag: source.etag, strategy: "copy", copyId };
+    } catch (e) {
+      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
+      if (copyId) await cleanUp(dst, copyId, existed, error, log, where);
+      throw error;
+    }
+  };
+}
+
+/** Copy File needs the file's directory; create each missing level. */
+async function makeDirectories(dst: FileHandle, destination: AzureFileLocator, signal: AbortSignal): Promise<void> {
+  const parts = destination.path.replace(/^\/+/, "").split("/").slice(0, -1).filter(Boolean);
+  let directory = dst.service.getShareClient(destination.share).rootDirectoryClient;
+  for (const part of parts) {
+    directory = directory.getDirectoryClient(part);
+    await directory.createIfNotExists({ abortSignal: signal }).catch((e: unknown) => {
+      throw blobFailure(e, signal, `Create Directory ${part} in ${fileUri(destination)}`, "destination");
+    });
+  }
+}
+
+async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copyId?: string; copySource?: string } | undefined, source: CopySource, options: CopyOptions, signal: AbortSignal, log: Logger, where: string): Promise<string> {
+  if (before?.copyStatus === "pending" && before.copyId) {
+    if ((before.copySource ?? "").split("?")[0] === source.url.split("?")[0]) {
+      log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
+      return before.copyId;
+    }
+    log.warn(`${where} had a pending copy from ${(before.copySource ?? "").split("?")[0]}; aborting it to copy from this resource's source`);
+    await abortFileCopy(dst.client, before.copyId, log, where);
+  }
+  const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
+  if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
+  return started.copyId;
+}
+
+async function applyHeaders<T extends { contentType?: string; cacheControl?: string; contentDisposition?: string; contentEncoding?: string; contentLanguage?: string; contentMD5?: Uint8Array }>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {
+  const given = [options.contentType, options.cacheControl, options.contentDisposition, options.contentEncoding, options.contentLanguage];
+  if (given.every((v) => v === undefined)) return props;
+  await dst.client.setHttpHeaders(
+    {
+      fileContentType: options.contentType ?? props.contentType,
+      fileCacheControl: options.cacheControl ?? props.cacheControl,
+      fileContentDisposition: options.contentDisposition ?? props.contentDisposition,
+      fileContentEncoding: options.contentEncoding ?? props.contentEncoding,
+      fileContentLanguage: options.contentLanguage ?? props.contentLanguage,
+      fileContentMD5: props.contentMD5,
+    },
+    { abortSignal: signal },
+  );
+  return (await dst.client.getProperties({ abortSignal: signal })) as unknown as T;
+}
+
+/** Abort a copy still pending, then remove the empty file it leaves if this copy created it, or report it. */
+async function cleanUp(dst: FileHandle, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
+  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortFileCopy(dst.client, copyId, log, where);
+  if (!existed) {
+    await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch(() => undefined);
+    log.info(`removed the empty ${where} left by the unfinished copy`);
+  } else {
+    log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
+  }
+}
