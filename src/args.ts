@@ -115,7 +115,12 @@ const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 /** Stores this release can copy between, and the pairs. The others are typed but rejected at check. */
 const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob", "azureFile", "url"];
-const SUPPORTED_PAIRS = ["s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob", "azureFile->azureBlob", "azureFile->azureFile", "azureBlob->azureFile"];
+const SUPPORTED_PAIRS = [
+  "s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob", "azureFile->azureBlob", "azureFile->azureFile", "azureBlob->azureFile",
+  "azureBlob->s3", "azureFile->s3", "url->s3",
+];
+/** Pairs with no server-side path: the bytes must pass through the provider, so the user opts in. */
+const STREAM_ONLY_PAIRS = ["azureBlob->s3", "azureFile->s3", "url->s3"];
 
 /** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
 export function containsUnknown(value: unknown): boolean {
@@ -260,8 +265,14 @@ function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKi
   if (!SUPPORTED_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
     const why = destinationKind === "azureFile"
       ? "Copy File reads only Azure Files and Azure Blob sources; copy into a blob instead, or stage the object in Azure Blob first."
-      : "it copies S3 to S3, Azure Blob, Azure Files, S3 or a URL to Azure Blob, and Azure Blob or Files to Azure Files. Copies into S3 from Azure or a URL need strategy \"stream\", which is not built yet.";
+      : "it copies S3 to S3; Azure Blob, Azure Files, S3 or a URL to Azure Blob; Azure Blob or Files to Azure Files; and, streamed, Azure or a URL to S3.";
     return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported: ${why}`);
+  }
+  if (STREAM_ONLY_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
+    if (inputs.strategy !== "stream") {
+      fail("strategy", `S3 cannot copy from ${sourceKind === "url" ? "a URL" : `Azure ${sourceKind === "azureBlob" ? "Blob" : "Files"}`} server-side, so the bytes would pass through the machine running Pulumi. Set strategy: "stream" to accept that (memory stays within partSizeBytes × concurrency), or copy within one cloud.`);
+    }
+    return;
   }
   if (destinationKind === "azureFile" && inputs.strategy !== undefined && inputs.strategy !== "auto" && inputs.strategy !== "copy") {
     return void fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`);

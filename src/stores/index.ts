@@ -7,6 +7,7 @@ import { toAzureFile } from "./azureFileCopy";
 import { azureBlobSource, s3Source, urlSource } from "./copySources";
 import { s3Store } from "./s3";
 import { s3ToS3 } from "./s3Copy";
+import { openBlob, openFile, openUrl, streamToS3 } from "./stream";
 import { urlStore } from "./url";
 import type { Copier, Store } from "./types";
 
@@ -21,6 +22,10 @@ const copiers: Partial<Record<string, Copier>> = {
   "azureFile->azureBlob": toAzureBlob(azureFileSource()),
   "azureFile->azureFile": toAzureFile(azureFileSource()),
   "azureBlob->azureFile": toAzureFile(azureBlobSource()),
+  // No server-side path into S3 exists: only with strategy "stream", through the provider.
+  "azureBlob->s3": streamToS3(openBlob()),
+  "azureFile->s3": streamToS3(openFile()),
+  "url->s3": streamToS3(openUrl()),
 };
 
 export function storeFor(location: Locator): Store {

@@ -48,7 +48,9 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["a file path ending in a slash", { source: { azureFile: { account: "devacct", share: "seeds", path: "dir/" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.path"],
   ["a share snapshot source, not supported yet", { source: { azureFile: { account: "devacct", share: "seeds", path: "p", shareSnapshot: "2026-11-20T10:00:00.0000000Z" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.shareSnapshot"],
   ["blocks into Azure Files", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } }, strategy: "blocks" }, "strategy"],
-  ["an Azure Blob to S3 pair, not supported yet", { source: { azureBlob: { account: "prodacct", container: "seeds", blob: "b" } } }, "destination"],
+  ["an Azure Blob to S3 pair without strategy \"stream\"", { source: { azureBlob: { account: "prodacct", container: "seeds", blob: "b" } } }, "strategy"],
+  ["a URL to S3 pair without strategy \"stream\"", { source: { url: "https://example.com/seed" } }, "strategy"],
+  ["a URL to Azure Files, which Copy File cannot read", { source: { url: "https://example.com/seed" }, destination: { azureFile: { account: "devacct", share: "seeds", path: "p" } } }, "destination"],
   ["an ftp URL", { source: { url: "ftp://example.com/seed" } }, "source.url"],
   ["a URL with a password in it", { source: { url: "https://user:pw@example.com/seed" } }, "source.url"],
   ["an empty key", { source: { s3: { bucket: "prod-seeds", key: "" } } }, "source.s3.key"],
@@ -162,4 +164,11 @@ test("a URL or S3 source into Azure Blob is valid; the URL's query travels as a 
   assert.deepEqual(validateInputs({ source: { url: "https://example.com/seed.sql.gz" }, destination, sourceCredentials: { query: "sv=1&sig=x" } }), []);
   assert.deepEqual(validateInputs({ source: good.source, destination, strategy: "blocks" }), []);
   assert.ok(validateInputs({ source: good.source, destination, strategy: "multipart" }).some((f) => f.property === "strategy"));
+});
+
+test("Azure or a URL into S3 is accepted with strategy \"stream\", which the error names", () => {
+  const source = { azureBlob: { account: "prodacct", container: "seeds", blob: "b" } };
+  assert.deepEqual(validateInputs({ source, destination: good.destination, strategy: "stream" }), []);
+  const [failure] = validateInputs({ source, destination: good.destination });
+  assert.match(failure.reason, /strategy: "stream"/);
 });

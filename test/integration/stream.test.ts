@@ -1,0 +1,120 @@
+// strategy "stream": Azure and URLs into S3 through the provider, with memory bounded whatever the
+// size. Real servers only: Azurite as the source, moto as the destination, a local web server.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { Readable } from "node:stream";
+import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
+import { HostCallError } from "../support/providerHost.ts";
+import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
+import { codeOf } from "../support/s3rig.ts";
+import { s3Client, startS3Server, type S3Server } from "../support/s3server.ts";
+
+const MiB = 1024 * 1024;
+let s3: S3Server;
+let client: S3Client;
+let rig: AzureRig;
+let web: http.Server;
+let webUrl: string;
+
+before(async () => {
+  s3 = await startS3Server();
+  client = s3Client(s3);
+  rig = await startAzureRig({ env: { AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_REGION: s3.region } });
+  web = http.createServer((req, res) => {
+    if (req.url === "/slow") {
+      // A source that dribbles: 64 KiB a second of a 64 MiB body.
+      res.writeHead(200, { "content-length": 64 * MiB, "content-type": "application/octet-stream" });
+      if (req.method === "HEAD") return void res.end();
+      const timer = setInterval(() => res.write(Buffer.alloc(64 * 1024)), 1000);
+      res.on("close", () => clearInterval(timer));
+      return;
+    }
+    const body = Buffer.from("streamed from the web\n".repeat(1000));
+    res.writeHead(200, { "content-length": body.length, "content-type": "text/plain", etag: '"web-1"' });
+    res.end(req.method === "HEAD" ? undefined : body);
+  });
+  await new Promise<void>((resolve) => web.listen(0, "127.0.0.1", resolve));
+  webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+});
+after(async () => {
+  web?.closeAllConnections();
+  await new Promise((resolve) => web?.close(resolve));
+  await rig?.stop();
+  await s3?.stop();
+});
+
+async function bucket(): Promise<string> {
+  const name = `t-${randomBytes(6).toString("hex")}`;
+  await client.send(new CreateBucketCommand({ Bucket: name }));
+  return name;
+}
+const to = (b: string, key: string) => ({ s3: { bucket: b, key, endpoint: s3.endpoint, forcePathStyle: true } });
+
+/** 1 MiB chunks of one random block, each stamped with its index, hashed as they are made. */
+function generated(totalMiB: number, hash: ReturnType<typeof createHash>): Readable {
+  const block = randomBytes(MiB);
+  let i = 0;
+  return new Readable({
+    read() {
+      if (i === totalMiB) return void this.push(null);
+      const chunk = Buffer.from(block);
+      chunk.writeUInt32BE(i++, 0);
+      hash.update(chunk);
+      this.push(chunk);
+    },
+  });
+}
+
+function peakRssMiB(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
+}
+
+test("1 GiB from Azure Blob to S3, streamed: the same bytes, and the provider's peak RSS stays bounded", async (t) => {
+  const primary = rig.azurite.accounts.primary;
+  const container = await rig.container(primary);
+  const sizeMiB = Number(process.env.STREAM_TEST_MIB ?? 1024);
+  const written = createHash("sha256");
+  await rig.service(primary).getContainerClient(container).getBlockBlobClient("big.bin").uploadStream(generated(sizeMiB, written), 8 * MiB, 4);
+  const sourceHash = written.digest("hex");
+  const b = await bucket();
+  const before = peakRssMiB(rig.host.pid);
+  const started = Date.now();
+  const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary, container, "big.bin"), destination: to(b, "big.bin"), strategy: "stream", timeoutSeconds: 900 })).catch((e: Error) => {
+    throw new Error(`${e.message}\nprovider output:\n${rig.host.output().slice(-3000)}`);
+  });
+  const seconds = (Date.now() - started) / 1000;
+  const peak = peakRssMiB(rig.host.pid);
+  t.diagnostic(`streamed ${sizeMiB} MiB in ${seconds.toFixed(1)} s (${(sizeMiB / seconds).toFixed(0)} MiB/s); provider peak RSS ${peak.toFixed(0)} MiB (${before.toFixed(0)} MiB before)`);
+  assert.equal(deployed.outputs.strategy, "stream");
+  assert.equal(deployed.outputs.contentLength, sizeMiB * MiB);
+  const read = createHash("sha256");
+  for await (const chunk of (await client.send(new GetObjectCommand({ Bucket: b, Key: "big.bin" }))).Body as Readable) read.update(chunk);
+  assert.equal(read.digest("hex"), sourceHash);
+  // 8 MiB parts × 4 in flight, plus the runtime: far below the object's size.
+  assert.ok(peak < 400, `peak RSS ${peak.toFixed(0)} MiB`);
+});
+
+test("a URL streamed into S3 keeps its content type; without strategy \"stream\" check refuses the pair, naming the option", async () => {
+  const b = await bucket();
+  const refused = await rig.engine.up(await rig.register({ source: { url: `${webUrl}/page` }, destination: to(b, "page.txt") })).then(() => undefined, (e: unknown) => e as Error);
+  assert.match(String(refused?.message), /strategy: "stream"/);
+  const { deployed } = await rig.engine.up(await rig.register({ source: { url: `${webUrl}/page` }, destination: to(b, "page.txt"), strategy: "stream" }));
+  const head = await client.send(new HeadObjectCommand({ Bucket: b, Key: "page.txt" }));
+  assert.equal(head.ContentType, "text/plain");
+  assert.equal(deployed.outputs.sourceEtag, "web-1");
+  assert.equal(head.ContentLength, 22_000);
+});
+
+test("a stream cut off by its timeout is CopyTimedOut, and the multipart upload is aborted", async () => {
+  const b = await bucket();
+  const failure = await rig.engine.up(await rig.register({ source: { url: `${webUrl}/slow` }, destination: to(b, "slow.bin"), strategy: "stream", partSizeBytes: 5 * MiB, timeoutSeconds: 3 })).then(() => undefined, (e: unknown) => e);
+  assert.ok(failure instanceof HostCallError, String(failure));
+  assert.equal(codeOf(failure), "CopyTimedOut");
+  const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: b }));
+  assert.equal((uploads.Uploads ?? []).length, 0);
+});
