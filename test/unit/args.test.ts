@@ -172,3 +172,27 @@ test("Azure or a URL into S3 is accepted with strategy \"stream\", which the err
   const [failure] = validateInputs({ source, destination: good.destination });
   assert.match(failure.reason, /strategy: "stream"/);
 });
+
+test("every pair of stores is either accepted or refused with a reason that names the way forward", () => {
+  const at = {
+    s3: { s3: { bucket: "some-bucket", key: "k" } },
+    azureBlob: { azureBlob: { account: "someacct", container: "box", blob: "b" } },
+    azureFile: { azureFile: { account: "someacct", share: "share", path: "p" } },
+    url: { url: "https://example.com/p" },
+  } as const;
+  const outcome: Record<string, string> = {};
+  for (const from of Object.keys(at) as Array<keyof typeof at>) {
+    for (const to of ["s3", "azureBlob", "azureFile", "url"] as const) {
+      const destination = JSON.parse(JSON.stringify(at[to]).replace(/"(k|b|p)"/, '"copied"').replace("example.com/p", "example.com/copied"));
+      const failures = validateInputs({ source: at[from], destination });
+      outcome[`${from}->${to}`] = failures.length ? failures.map((f) => f.property).join(",") : "ok";
+      for (const f of failures) assert.match(f.reason, /use|Set|copy|can only|Remove|instead/i, `${from}->${to}: ${f.reason}`);
+    }
+  }
+  assert.deepEqual(outcome, {
+    "s3->s3": "ok", "s3->azureBlob": "ok", "s3->azureFile": "destination", "s3->url": "destination.url",
+    "azureBlob->s3": "strategy", "azureBlob->azureBlob": "ok", "azureBlob->azureFile": "ok", "azureBlob->url": "destination.url",
+    "azureFile->s3": "strategy", "azureFile->azureBlob": "ok", "azureFile->azureFile": "ok", "azureFile->url": "destination.url",
+    "url->s3": "strategy", "url->azureBlob": "ok", "url->azureFile": "destination", "url->url": "destination.url",
+  });
+});
