@@ -166,6 +166,9 @@ export function validateAzureFileLocator(value: unknown, path: string, where: "s
     if (typeof p !== "string" || p.replace(/^\/+/, "") === "" || p.endsWith("/")) fail(`${path}.path`, "is required: the file's path in the share, e.g. \"backups/db.bak\" (directories are created on a destination).");
     else if (p.length > 2048 || p.split("/").some((part) => part.length > 255 || /["\\:|<>*?]/.test(part))) fail(`${path}.path`, "has a part over 255 characters or one of \" \\ : | < > * ?, which Azure Files forbids.");
   }
-  if (value.shareSnapshot !== undefined) fail(`${path}.shareSnapshot`, where === "destination" ? "applies to sources only. Remove it." : "share snapshot sources are not supported yet by this release; copy from the live share.");
+  if (value.shareSnapshot !== undefined) {
+    if (where === "destination") fail(`${path}.shareSnapshot`, "applies to sources only: a copy always writes the live share. Remove it.");
+    else checkNonEmptyString(value.shareSnapshot, `${path}.shareSnapshot`, fail, 64);
+  }
   if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
 }

@@ -156,6 +156,7 @@ async function trackedSource(olds: CopyOutputs, news: WireInputs): Promise<Sourc
   // A pinned version or snapshot never changes.
   if ("s3" in news.source && news.source.s3.versionId) return undefined;
   if ("azureBlob" in news.source && (news.source.azureBlob.versionId || news.source.azureBlob.snapshot)) return undefined;
+  if ("azureFile" in news.source && news.source.azureFile.shareSnapshot) return undefined;
   try {
     const now = await quick((signal) => storeFor(news.source).head(news.source, news.sourceCredentials, signal, "source"));
     return now ? { etag: now.etag, versionId: now.versionId } : "missing";

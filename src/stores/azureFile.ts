@@ -24,7 +24,8 @@ export function fileOf(location: Locator): AzureFileLocator {
 }
 
 export function fileUri(location: AzureFileLocator): string {
-  return `azurefile://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.share}/${location.path.replace(/^\/+/, "")}`;
+  const snapshot = location.shareSnapshot ? ` (share snapshot ${location.shareSnapshot})` : "";
+  return `azurefile://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.share}/${location.path.replace(/^\/+/, "")}${snapshot}`;
 }
 
 /** Credentials in the same order as for blobs, against the account's file endpoint. */
@@ -32,8 +33,12 @@ export function fileHandle(location: AzureFileLocator, credentials?: AzureCreden
   const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
   const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.file.core.windows.net` : undefined);
   const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
+  const shareOf = (service: ShareServiceClient) => {
+    const share = service.getShareClient(location.share);
+    return location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share;
+  };
   const pick = (service: ShareServiceClient, accountName: string, extra: Partial<FileHandle> = {}): FileHandle => ({
-    client: service.getShareClient(location.share).rootDirectoryClient.getFileClient(location.path.replace(/^\/+/, "")),
+    client: shareOf(service).rootDirectoryClient.getFileClient(location.path.replace(/^\/+/, "")),
     service,
     accountName,
     ...extra,

@@ -146,3 +146,21 @@ test("Files errors: a missing source file is SourceNotFound; a missing share is 
   assert.equal(codeOf(denied), "AccessDenied");
   assert.ok(!denied.message.includes(wrong));
 });
+
+test("simulated Files: a file from a share snapshot is copied as it was then, to a file and to a blob, and is never tracked as changed", async () => {
+  const s = await share();
+  await putFile(s, "config.json", Buffer.from('{"release": 41}'));
+  const { snapshot } = await service().getShareClient(s).createSnapshot();
+  await putFile(s, "config.json", Buffer.from('{"release": 42}'));
+  const source = { azureFile: { accountUrl: account().url, share: s, path: "config.json", shareSnapshot: snapshot! } };
+  const reg = await rig.register({ source, destination: at(s, "restored/config.json") }, undefined, "from-snapshot");
+  const first = await rig.engine.up(reg);
+  assert.equal(files.peek(`/${account().name}/${s}/restored/config.json`)?.content.toString(), '{"release": 41}');
+  await putFile(s, "config.json", Buffer.from('{"release": 43}'));
+  assert.equal((await rig.engine.up(reg, first.deployed)).step, "same", "a snapshot never changes");
+
+  const primary = rig.azurite.accounts.primary;
+  const dst = await rig.container(primary);
+  await rig.engine.up(await rig.register({ source, destination: rig.at(primary, dst, "config.json", {}, proxy.endpoint) }, undefined, "snapshot-to-blob"));
+  assert.equal((await rig.get(primary, dst, "config.json")).toString(), '{"release": 41}');
+});

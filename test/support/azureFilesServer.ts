@@ -48,7 +48,7 @@ export interface AzureFilesServer {
 type Status = "pending" | "success" | "failed" | "aborted";
 interface Copy { id: string; source: string; status: Status; total: number; startedAt: number; delayMs: number; final: "success" | "failed"; data?: Buffer; completedOn?: Date; description?: string }
 interface Item { kind: "file" | "directory"; content: Buffer; metadata: Record<string, string>; contentType: string; etag: string; lastModified: Date; created: Date; id: string; copy?: Copy }
-interface Share { item: Item; items: Map<string, Item> } // "" is the root directory
+interface Share { item: Item; items: Map<string, Item>; snapshots?: Map<string, Map<string, Item>> } // "" is the root directory
 interface Account { name: string; key: Buffer; shares: Map<string, Share> }
 /** `source` is what the copy source answered: Copy File reports it in CopySource* body elements and headers. */
 interface Fault { status: number; code: string; detail?: string; source?: { status: number; code: string; message: string } }
@@ -159,10 +159,21 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
         account.shares.delete(shareName);
         return ok(202);
       }
+      // Snapshot Share: a read-only, point-in-time copy of every file, named by its timestamp.
+      if (method === "PUT" && comp === "snapshot") {
+        const stamp = new Date().toISOString().replace(/\.(\d+)Z$/, (_, ms: string) => `.${ms.padEnd(7, "0")}Z`);
+        const frozen = new Map([...share.items].map(([k, v]) => [k, { ...v, content: Buffer.from(v.content), metadata: { ...v.metadata }, copy: undefined }]));
+        (share.snapshots ??= new Map()).set(stamp, frozen);
+        return ok(201, { "x-ms-snapshot": stamp, etag: share.item.etag, "last-modified": share.item.lastModified.toUTCString() });
+      }
       return fail(501, "NotImplemented", `${method} ?restype=share&comp=${comp}`);
     }
     if (!share) return fail(404, "ShareNotFound");
-    const item = share.items.get(path);
+    const snapshot = p("sharesnapshot");
+    if (snapshot && !["GET", "HEAD"].includes(method)) return fail(400, "InvalidQueryParameterValue", "sharesnapshot: snapshots are read-only");
+    const items = snapshot ? share.snapshots?.get(snapshot) : share.items;
+    if (!items) return fail(404, "ShareSnapshotNotFound");
+    const item = items.get(path);
     settle(item);
     const parentDir = share.items.get(parent);
     const parentOk = path === "" || parentDir?.kind === "directory";
@@ -281,7 +292,9 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
         const fault = checkSas(owner, segs, query, "r", "o");
         if (fault) return cannot(fault.status, fault.code);
       } else if (owner !== account || !sharedKey) return cannot(403, "AuthenticationFailed"); // only a same-account source may ride on Shared Key
-      const item = owner.shares.get(segs[1] ?? "")?.items.get(segs.slice(2).join("/"));
+      const sourceShare = owner.shares.get(segs[1] ?? "");
+      const snapshot = query.get("sharesnapshot")?.[0];
+      const item = (snapshot ? sourceShare?.snapshots?.get(snapshot) : sourceShare?.items)?.get(segs.slice(2).join("/"));
       settle(item);
       if (item?.kind !== "file") return cannot(404, "ResourceNotFound");
       return { data: Buffer.from(item.content), metadata: { ...item.metadata }, contentType: item.contentType };

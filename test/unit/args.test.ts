@@ -46,7 +46,7 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["an S3 to Azure Files pair, which Copy File cannot read", { destination: { azureFile: { account: "devacct", share: "seeds", path: "p" } } }, "destination"],
   ["a share name with capitals", { source: { azureFile: { account: "devacct", share: "Seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.share"],
   ["a file path ending in a slash", { source: { azureFile: { account: "devacct", share: "seeds", path: "dir/" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.path"],
-  ["a share snapshot source, not supported yet", { source: { azureFile: { account: "devacct", share: "seeds", path: "p", shareSnapshot: "2026-11-20T10:00:00.0000000Z" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.shareSnapshot"],
+  ["a share snapshot on a destination", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q", shareSnapshot: "2026-11-20T10:00:00.0000000Z" } } }, "destination.azureFile.shareSnapshot"],
   ["blocks into Azure Files", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } }, strategy: "blocks" }, "strategy"],
   ["an Azure Blob to S3 pair without strategy \"stream\"", { source: { azureBlob: { account: "prodacct", container: "seeds", blob: "b" } } }, "strategy"],
   ["a URL to S3 pair without strategy \"stream\"", { source: { url: "https://example.com/seed" } }, "strategy"],
