@@ -3,6 +3,7 @@ import type { CopyOptions } from "../args";
 import { CopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes } from "../plan";
+import { blobFailure, statusOf } from "./azureBlob";
 
 /** What Get Blob Properties and Get File Properties both say of a copy. */
 export interface CopyProperties {
@@ -51,3 +52,23 @@ export async function waitForCopy<T extends CopyProperties>(
   }
 }
 
+
+interface PropertiesClient<T> {
+  getProperties(options: { abortSignal: AbortSignal }): Promise<T>;
+}
+
+/** A destination's properties, or undefined while it does not exist. */
+export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSignal, doing: string): Promise<T | undefined> {
+  return client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
+    if (statusOf(e) === 404) return undefined;
+    throw blobFailure(e, signal, doing, "destination");
+  });
+}
+
+/** Aborts a copy a killed run left pending on the destination; returns how many (0 or 1). */
+export async function abortLeftoverCopy<T extends CopyProperties>(client: PropertiesClient<T>, abort: (copyId: string) => Promise<void>, signal: AbortSignal, where: string): Promise<number> {
+  const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`);
+  if (props?.copyStatus !== "pending" || !props.copyId) return 0;
+  await abort(props.copyId);
+  return 1;
+}

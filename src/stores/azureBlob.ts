@@ -4,6 +4,7 @@ import type { AzureBlobLocator, AzureCredentials, Locator } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
+import { abortLeftoverCopy } from "./asyncCopy";
 import type { ObjectState, Store } from "./types";
 
 /** A blob client and what can sign for its account (for a source SAS), built inside provider calls only. */
@@ -135,13 +136,7 @@ export function azureBlobStore(handleFor = blobHandle): Store {
     async abandonLeftovers(location, credentials, signal, log) {
       const blob = blobOf(location);
       const { client } = handleFor(blob, credentials as AzureCredentials);
-      const props = await client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-        if (statusOf(e) === 404) return undefined;
-        throw blobFailure(e, signal, `Get Blob Properties on ${blobUri(blob)}`, "destination");
-      });
-      if (props?.copyStatus !== "pending" || !props.copyId) return 0;
-      await abortBlobCopy(client, props.copyId, log, blobUri(blob));
-      return 1;
+      return abortLeftoverCopy(client, (copyId) => abortBlobCopy(client, copyId, log, blobUri(blob)), signal, blobUri(blob));
     },
   };
 }

@@ -1,13 +1,12 @@
 import type { BlobClient, BlobGetPropertiesResponse } from "@azure/storage-blob";
 import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
-import { normalizeEtag } from "../diff";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
-import { waitForCopy } from "./asyncCopy";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
+import { propertiesOrNone, waitForCopy } from "./asyncCopy";
 import { blockCopy, syncCopy } from "./azureBlobSync";
-import { abortBlobCopy, blobError, blobFailure, blobHandle, blobOf, blobState, blobUri, codeOf, statusOf } from "./azureBlob";
-import type { CopySource, SourceReader } from "./copySources";
+import { abortBlobCopy, blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
+import { readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /**
@@ -23,14 +22,8 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
     let existed = false;
     let started = false;
     try {
-      const source = await readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
-      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== source.etag) {
-        throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
-      }
-      const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-        if (statusOf(e) === 404) return undefined;
-        throw blobFailure(e, signal, `Get Blob Properties on the destination ${blobUri(destination)}`, "destination");
-      });
+      const source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      const before = await propertiesOrNone(dst.client, signal, `Get Blob Properties on the destination ${blobUri(destination)}`);
       existed = before !== undefined;
       const tags = options.tags ?? (await source.tags()) ?? {};
       const plan = planBlobCopy({

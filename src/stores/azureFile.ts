@@ -7,6 +7,7 @@ import { CopyError } from "../errors";
 import type { Logger } from "../operation";
 import { accountNameOf, blobFailure, blobState, codeOf, statusOf } from "./azureBlob";
 import type { CopySource, SourceReader } from "./copySources";
+import { abortLeftoverCopy } from "./asyncCopy";
 import type { ObjectState, Store } from "./types";
 
 /** A file client and what can sign for its account, built inside provider calls only. */
@@ -89,13 +90,7 @@ export function azureFileStore(handleFor = fileHandle): Store {
     async abandonLeftovers(location, credentials, signal, log) {
       const file = fileOf(location);
       const { client } = handleFor(file, credentials as AzureCredentials);
-      const props = await client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-        if (statusOf(e) === 404) return undefined;
-        throw blobFailure(e, signal, `Get File Properties on ${fileUri(file)}`, "destination");
-      });
-      if (props?.copyStatus !== "pending" || !props.copyId) return 0;
-      await abortFileCopy(client, props.copyId, log, fileUri(file));
-      return 1;
+      return abortLeftoverCopy(client, (copyId) => abortFileCopy(client, copyId, log, fileUri(file)), signal, fileUri(file));
     },
   };
 }

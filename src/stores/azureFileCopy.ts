@@ -1,12 +1,11 @@
 import type { AzureCredentials, AzureFileLocator, CopyOptions } from "../args";
-import { normalizeEtag } from "../diff";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
-import { blobError, blobFailure, blobState, statusOf } from "./azureBlob";
+import { blobError, blobFailure, blobState } from "./azureBlob";
 import { abortFileCopy, fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
-import { waitForCopy } from "./asyncCopy";
-import type { CopySource, SourceReader } from "./copySources";
+import { propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /** Into an Azure file with async Copy File: directories made as needed, polled, aborted on signal. */
@@ -19,14 +18,8 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle) {
     let copyId: string | undefined;
     let existed = false;
     try {
-      const source = await readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
-      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== source.etag) {
-        throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
-      }
-      const before = await dst.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-        if (statusOf(e) === 404) return undefined;
-        throw blobFailure(e, signal, `Get File Properties on the destination ${where}`, "destination");
-      });
+      const source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      const before = await propertiesOrNone(dst.client, signal, `Get File Properties on the destination ${where}`);
       existed = before !== undefined;
       if (!existed) await makeDirectories(dst, destination, signal);
       request.onStarted();

@@ -195,3 +195,12 @@ export function s3Source(clientFor: S3ClientFactory = newS3Client): SourceReader
     };
   };
 }
+
+/** Reads the source for a copy, refusing it when it no longer has the pinned sourceEtag. */
+export async function readPinnedSource(readSource: SourceReader, location: Locator, sourceEtag: string | undefined, context: SourceContext): Promise<CopySource> {
+  const source = await readSource(location, context);
+  if (sourceEtag !== undefined && normalizeEtag(sourceEtag) !== source.etag) {
+    throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
+  }
+  return source;
+}
