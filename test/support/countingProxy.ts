@@ -1,7 +1,8 @@
 /**
  * A pass-through HTTP proxy that counts the requests it forwards (to assert that bad input
- * is refused before anything reaches a server), and can hold chosen requests back (to make a
- * copy outlast a deadline or a signal on any server, however fast). A test double: label it.
+ * is refused before anything reaches a server), can hold chosen requests back (to make a
+ * copy outlast a deadline or a signal on any server, however fast), and can answer chosen
+ * requests itself with a fault, which the server then never sees. A test double: label it.
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,17 +10,24 @@ import type { AddressInfo } from "node:net";
 export interface CountingProxy {
   endpoint: string;
   requests: Array<{ method: string; url: string }>;
+  faults: Array<{ method: string; url: string; fault: Fault }>;
   close(): Promise<void>;
 }
+
+/** A fault answered instead of the server: an S3-style error, a dropped connection, or 200 OK with an error body. */
+export type Fault = { status: number; code: string } | { reset: true } | { okWithError: string };
 
 export interface ProxyOptions {
   /** Milliseconds to hold a request before forwarding it; 0 forwards at once. */
   delayMs?(req: http.IncomingMessage): number;
+  /** A fault to answer with instead of forwarding; undefined forwards. */
+  fault?(req: http.IncomingMessage): Fault | undefined;
 }
 
 export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
   const upstream = new URL(target);
   const requests: CountingProxy["requests"] = [];
+  const faults: CountingProxy["faults"] = [];
   // A fresh upstream connection per request: a reused idle socket can be closed under us by
   // a server that drops keep-alives (moto), or hold the test process open on one that keeps
   // them for a minute (Ceph RGW).
@@ -28,6 +36,17 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
     requests.push({ method: req.method ?? "", url: req.url ?? "" });
     const delay = options.delayMs?.(req) ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+    const fault = options.fault?.(req);
+    if (fault) {
+      faults.push({ method: req.method ?? "", url: req.url ?? "", fault });
+      req.resume();
+      await new Promise((resolve) => req.on("end", resolve));
+      if ("reset" in fault) return void res.destroy();
+      const code = "okWithError" in fault ? fault.okWithError : fault.code;
+      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the test proxy</Message><RequestId>fault</RequestId></Error>`;
+      res.writeHead("okWithError" in fault ? 200 : fault.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
+      return void res.end(body);
+    }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
@@ -43,6 +62,7 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    faults,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();
       agent.destroy();
