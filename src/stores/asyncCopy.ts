@@ -3,7 +3,7 @@ import type { CopyOptions } from "../args";
 import { CopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes } from "../plan";
-import { blobFailure, statusOf } from "./azureBlob";
+import { blobFailure, codeOf, statusOf } from "./azureBlob";
 
 /** What Get Blob Properties and Get File Properties both say of a copy. */
 export interface CopyProperties {
@@ -71,4 +71,21 @@ export async function abortLeftoverCopy<T extends CopyProperties>(client: Proper
   if (props?.copyStatus !== "pending" || !props.copyId) return 0;
   await abort(props.copyId);
   return 1;
+}
+
+/**
+ * Abort Copy Blob / Abort Copy File, within the shutdown budget. "No pending copy" (409) means it
+ * already ended, which is fine; any other failure is left for the next create or delete.
+ */
+export async function abortRemoteCopy(
+  client: { abortCopyFromURL(copyId: string, options: { abortSignal: AbortSignal }): Promise<unknown> },
+  copyId: string, log: Logger, where: string,
+): Promise<void> {
+  try {
+    await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
+    log.info(`aborted the pending copy ${copyId} on ${where}`);
+  } catch (e) {
+    if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
+    log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
+  }
 }

@@ -4,7 +4,7 @@ import type { AzureBlobLocator, AzureCredentials, Locator } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
-import { abortLeftoverCopy } from "./asyncCopy";
+import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import type { ObjectState, Store } from "./types";
 
 /** A blob client and what can sign for its account (for a source SAS), built inside provider calls only. */
@@ -136,7 +136,7 @@ export function azureBlobStore(handleFor = blobHandle): Store {
     async abandonLeftovers(location, credentials, signal, log) {
       const blob = blobOf(location);
       const { client } = handleFor(blob, credentials as AzureCredentials);
-      return abortLeftoverCopy(client, (copyId) => abortBlobCopy(client, copyId, log, blobUri(blob)), signal, blobUri(blob));
+      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, blobUri(blob)), signal, blobUri(blob));
     },
   };
 }
@@ -161,16 +161,6 @@ async function deleteBlob(client: BlobClient, blob: AzureBlobLocator, versionId:
   return true;
 }
 
-/** Abort Copy Blob within the shutdown budget; "no pending copy" means it already ended, which is fine. */
-export async function abortBlobCopy(client: BlobClient, copyId: string, log: Logger, where: string): Promise<void> {
-  try {
-    await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
-    log.info(`aborted the pending copy ${copyId} on ${where}`);
-  } catch (e) {
-    if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
-    log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
-  }
-}
 
 export function statusOf(e: unknown): number | undefined {
   return e instanceof RestError ? e.statusCode : (e as { statusCode?: number })?.statusCode;

@@ -3,10 +3,10 @@ import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
-import { propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { abortRemoteCopy, propertiesOrNone, waitForCopy } from "./asyncCopy";
 import { blockCopy, syncCopy } from "./azureBlobSync";
-import { abortBlobCopy, blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
-import { readPinnedSource, type CopySource, type SourceReader } from "./copySources";
+import { blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
+import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /**
@@ -44,7 +44,7 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
         done = await waitForCopy(dst.client, copyId, options, signal, log);
       } else {
         // A pending async copy would block these paths (409 PendingCopyOperation); it is not ours to wait for.
-        if (before?.copyStatus === "pending" && before.copyId) await abortBlobCopy(dst.client, before.copyId, log, blobUri(destination));
+        if (before?.copyStatus === "pending" && before.copyId) await abortRemoteCopy(dst.client, before.copyId, log, blobUri(destination));
         const job = { dst, destination, source, tags, options, signal, log };
         if (plan.strategy === "blocks") done = await blockCopy(job, plan.blockSizeBytes, plan.blockCount, plan.concurrency);
         else ({ props: done, copyId } = await syncCopy(job));
@@ -97,7 +97,7 @@ async function startOrAdopt(
       return before.copyId;
     }
     log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
-    await abortBlobCopy(client, before.copyId, log, where);
+    await abortRemoteCopy(client, before.copyId, log, where);
   }
   const poller = await client.beginCopyFromURL(sourceUrl, {
     abortSignal: signal,
@@ -119,17 +119,10 @@ function withoutQuery(url: string | undefined): string {
 
 /** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */
 async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse, options: CopyOptions, signal: AbortSignal): Promise<BlobGetPropertiesResponse> {
-  const given = [options.contentType, options.cacheControl, options.contentDisposition, options.contentEncoding, options.contentLanguage];
-  if (given.every((v) => v === undefined)) return props;
+  const h = contentHeaders(options, props);
+  if (!h.changed) return props;
   await client.setHTTPHeaders(
-    {
-      blobContentType: options.contentType ?? props.contentType,
-      blobCacheControl: options.cacheControl ?? props.cacheControl,
-      blobContentDisposition: options.contentDisposition ?? props.contentDisposition,
-      blobContentEncoding: options.contentEncoding ?? props.contentEncoding,
-      blobContentLanguage: options.contentLanguage ?? props.contentLanguage,
-      blobContentMD5: props.contentMD5,
-    },
+    { blobContentType: h.contentType, blobCacheControl: h.cacheControl, blobContentDisposition: h.contentDisposition, blobContentEncoding: h.contentEncoding, blobContentLanguage: h.contentLanguage, blobContentMD5: h.contentMD5 },
     { abortSignal: signal },
   );
   return client.getProperties({ abortSignal: signal });
@@ -140,7 +133,7 @@ async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse
  * blob it leaves when this copy created it, or report it when the blob was there before.
  */
 async function cleanUp(client: BlobClient, copyId: string | undefined, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
-  if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortBlobCopy(client, copyId, log, where);
+  if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortRemoteCopy(client, copyId, log, where);
   if (!existed) {
     await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch((e: unknown) => log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`));
     log.info(`removed the empty ${where} left by the unfinished copy`);

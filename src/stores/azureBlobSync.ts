@@ -4,7 +4,7 @@ import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
 import { type BlobHandle } from "./azureBlob";
-import type { CopySource } from "./copySources";
+import { contentHeaders, type CopySource } from "./copySources";
 
 /** What the synchronous Azure paths share: the destination, and the source as read. */
 export interface BlobJob {
@@ -66,18 +66,15 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
   }
   if (job.signal.aborted) throw stagedSoFar(abortReason(job.signal), staged, ids.length);
   await assertSourceUnchanged(job);
+  const h = contentHeaders(options, { ...source.headers, contentMD5: source.contentMD5 });
   await block.commitBlockList(ids, {
     abortSignal: job.signal,
     metadata: options.metadata ?? source.metadata,
     tags: job.tags,
     tier: options.accessTier,
     blobHTTPHeaders: {
-      blobContentType: options.contentType ?? source.headers.contentType,
-      blobCacheControl: options.cacheControl ?? source.headers.cacheControl,
-      blobContentDisposition: options.contentDisposition ?? source.headers.contentDisposition,
-      blobContentEncoding: options.contentEncoding ?? source.headers.contentEncoding,
-      blobContentLanguage: options.contentLanguage ?? source.headers.contentLanguage,
-      blobContentMD5: source.contentMD5,
+      blobContentType: h.contentType, blobCacheControl: h.cacheControl, blobContentDisposition: h.contentDisposition,
+      blobContentEncoding: h.contentEncoding, blobContentLanguage: h.contentLanguage, blobContentMD5: h.contentMD5,
     },
   });
   return job.dst.client.getProperties({ abortSignal: job.signal });

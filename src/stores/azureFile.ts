@@ -7,7 +7,7 @@ import { CopyError } from "../errors";
 import type { Logger } from "../operation";
 import { accountNameOf, blobFailure, blobState, codeOf, statusOf } from "./azureBlob";
 import type { CopySource, SourceReader } from "./copySources";
-import { abortLeftoverCopy } from "./asyncCopy";
+import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import type { ObjectState, Store } from "./types";
 
 /** A file client and what can sign for its account, built inside provider calls only. */
@@ -90,21 +90,11 @@ export function azureFileStore(handleFor = fileHandle): Store {
     async abandonLeftovers(location, credentials, signal, log) {
       const file = fileOf(location);
       const { client } = handleFor(file, credentials as AzureCredentials);
-      return abortLeftoverCopy(client, (copyId) => abortFileCopy(client, copyId, log, fileUri(file)), signal, fileUri(file));
+      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, fileUri(file)), signal, fileUri(file));
     },
   };
 }
 
-/** Abort Copy File within the shutdown budget; 409 NoPendingCopyOperation means it already ended. */
-export async function abortFileCopy(client: ShareFileClient, copyId: string, log: Logger, where: string): Promise<void> {
-  try {
-    await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
-    log.info(`aborted the pending copy ${copyId} on ${where}`);
-  } catch (e) {
-    if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
-    log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
-  }
-}
 
 /** An Azure file read by the destination's service through a per-copy, read-only file SAS. */
 export function azureFileSource(handleFor = fileHandle): SourceReader {

@@ -3,9 +3,9 @@ import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
 import { blobError, blobFailure, blobState } from "./azureBlob";
-import { abortFileCopy, fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
-import { propertiesOrNone, waitForCopy } from "./asyncCopy";
-import { readPinnedSource, type CopySource, type SourceReader } from "./copySources";
+import { fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
+import { abortRemoteCopy, propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
 /** Into an Azure file with async Copy File: directories made as needed, polled, aborted on signal. */
@@ -62,25 +62,18 @@ async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copy
       return before.copyId;
     }
     log.warn(`${where} had a pending copy from ${(before.copySource ?? "").split("?")[0]}; aborting it to copy from this resource's source`);
-    await abortFileCopy(dst.client, before.copyId, log, where);
+    await abortRemoteCopy(dst.client, before.copyId, log, where);
   }
   const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
   if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
   return started.copyId;
 }
 
-async function applyHeaders<T extends { contentType?: string; cacheControl?: string; contentDisposition?: string; contentEncoding?: string; contentLanguage?: string; contentMD5?: Uint8Array }>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {
-  const given = [options.contentType, options.cacheControl, options.contentDisposition, options.contentEncoding, options.contentLanguage];
-  if (given.every((v) => v === undefined)) return props;
+async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {
+  const h = contentHeaders(options, props);
+  if (!h.changed) return props;
   await dst.client.setHttpHeaders(
-    {
-      fileContentType: options.contentType ?? props.contentType,
-      fileCacheControl: options.cacheControl ?? props.cacheControl,
-      fileContentDisposition: options.contentDisposition ?? props.contentDisposition,
-      fileContentEncoding: options.contentEncoding ?? props.contentEncoding,
-      fileContentLanguage: options.contentLanguage ?? props.contentLanguage,
-      fileContentMD5: props.contentMD5,
-    },
+    { fileContentType: h.contentType, fileCacheControl: h.cacheControl, fileContentDisposition: h.contentDisposition, fileContentEncoding: h.contentEncoding, fileContentLanguage: h.contentLanguage, fileContentMD5: h.contentMD5 },
     { abortSignal: signal },
   );
   return (await dst.client.getProperties({ abortSignal: signal })) as unknown as T;
@@ -88,7 +81,7 @@ async function applyHeaders<T extends { contentType?: string; cacheControl?: str
 
 /** Abort a copy still pending, then remove the empty file it leaves if this copy created it, or report it. */
 async function cleanUp(dst: FileHandle, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
-  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortFileCopy(dst.client, copyId, log, where);
+  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortRemoteCopy(dst.client, copyId, log, where);
   if (!existed) {
     await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch(() => undefined);
     log.info(`removed the empty ${where} left by the unfinished copy`);

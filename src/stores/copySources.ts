@@ -1,6 +1,6 @@
 import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { AzureBlobLocator, AzureCredentials, Locator, S3Credentials } from "../args";
+import type { AzureBlobLocator, AzureCredentials, CopyOptions, Locator, S3Credentials } from "../args";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
@@ -203,4 +203,20 @@ export async function readPinnedSource(readSource: SourceReader, location: Locat
     throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
   }
   return source;
+}
+
+type ContentHeaders = CopySource["headers"] & { contentMD5?: Uint8Array };
+
+/** The destination's content headers: each one given replaces its own; the rest are kept from `current`. */
+export function contentHeaders(options: CopyOptions, current: ContentHeaders): ContentHeaders & { changed: boolean } {
+  const given = [options.contentType, options.cacheControl, options.contentDisposition, options.contentEncoding, options.contentLanguage];
+  return {
+    contentType: options.contentType ?? current.contentType,
+    cacheControl: options.cacheControl ?? current.cacheControl,
+    contentDisposition: options.contentDisposition ?? current.contentDisposition,
+    contentEncoding: options.contentEncoding ?? current.contentEncoding,
+    contentLanguage: options.contentLanguage ?? current.contentLanguage,
+    contentMD5: current.contentMD5,
+    changed: given.some((v) => v !== undefined),
+  };
 }

@@ -110,10 +110,10 @@ test("aborting a copy that already finished is a 409 handled as 'already finishe
   const client = service().getShareClient(s).rootDirectoryClient.getFileClient("copy.bak");
   const started = await client.startCopyFromURL(service().getShareClient(s).rootDirectoryClient.getFileClient("seed.bak").url);
   await sleep(1500);
-  const { abortFileCopy } = await import("pulumi-copied-object/dist/stores/azureFile.js");
+  const { abortRemoteCopy } = await import("pulumi-copied-object/dist/stores/asyncCopy.js");
   const lines: string[] = [];
   const log = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`), progress() {} };
-  await abortFileCopy(client as never, started.copyId!, log, "copy.bak");
+  await abortRemoteCopy(client as never, started.copyId!, log, "copy.bak");
   assert.deepEqual(files.aborts.filter((a) => a.copyId === started.copyId).map((a) => a.status), [409]);
   assert.match(lines.join("\n"), /had already ended/);
 });
