@@ -185,6 +185,7 @@ async function multipartCopy(job: Job, partSizeBytes: number, concurrency: numbe
   if (!uploadId) throw new CopyError("CopyFailed", `CreateMultipartUpload on ${s3Uri(destination)} returned no UploadId`);
   try {
     const parts = await copyParts(job, uploadId, size, partSizeBytes, concurrency);
+    await ensureSourceUnchanged(job);
     const done = await dst.send(
       new CompleteMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
       { abortSignal: signal },
@@ -238,6 +239,20 @@ async function copyParts(job: Job, uploadId: string, size: number, partSizeBytes
   }
   if (signal.aborted) throw progressed(abortReason(job.signal), copiedParts, total, copiedBytes, size);
   return parts;
+}
+
+/**
+ * CopySourceIfMatch on each part is the guard on AWS, but some S3-compatible servers (Ceph RGW,
+ * moto) ignore it, and parts read from two versions would mix. One HEAD before Complete catches
+ * an overwrite on every server; a pinned version cannot change.
+ */
+async function ensureSourceUnchanged(job: Job): Promise<void> {
+  if (job.source.versionId) return;
+  const now = await headS3(job.src, job.source, undefined, job.signal, "source");
+  const was = normalizeEtag(job.head.ETag ?? "");
+  const is = now ? normalizeEtag(now.ETag ?? "") : undefined;
+  if (is === was) return;
+  throw new CopyError("SourceChanged", `${s3Uri(job.source)} changed while its parts were being copied (ETag ${was}, now ${is ?? "deleted"}); the multipart upload was aborted and nothing was written; run up again to copy the new content`);
 }
 
 /** A timeout or abort that says how far the copy had got. */
