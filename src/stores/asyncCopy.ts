@@ -4,6 +4,7 @@ import { CopyError } from "../errors";
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes } from "../plan";
 import { blobFailure, codeOf, statusOf } from "./azureBlob";
+import type { CopySource } from "./copySources";
 
 /** What Get Blob Properties and Get File Properties both say of a copy. */
 export interface CopyProperties {
@@ -88,4 +89,15 @@ export async function abortRemoteCopy(
     if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
     log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
   }
+}
+
+/**
+ * Azure fails a copy whose source is modified while it runs, and its description wording varies:
+ * a failed copy whose source ETag has since moved is reported as what it is, SourceChanged.
+ */
+export async function explainFailure(error: CopyError, source: CopySource | undefined): Promise<CopyError> {
+  if (error.code !== "CopyFailed" || !source?.etag) return error;
+  const now = await source.etagNow().catch(() => source.etag);
+  if (now === source.etag) return error;
+  return new CopyError("SourceChanged", `${source.label} changed while it was being copied (ETag ${source.etag}, now ${now || "gone"}); ${error.detail}`, { cause: error });
 }

@@ -3,7 +3,7 @@ import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
-import { abortRemoteCopy, propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { abortRemoteCopy, explainFailure, propertiesOrNone, waitForCopy } from "./asyncCopy";
 import { blockCopy, syncCopy } from "./azureBlobSync";
 import { blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
 import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
@@ -19,10 +19,11 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
     const { options, signal, log } = request;
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
     let copyId: string | undefined;
+    let source: CopySource | undefined;
     let existed = false;
     let started = false;
     try {
-      const source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
       const before = await propertiesOrNone(dst.client, signal, `Get Blob Properties on the destination ${blobUri(destination)}`);
       existed = before !== undefined;
       const tags = options.tags ?? (await source.tags()) ?? {};
@@ -63,7 +64,7 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
         ...(copyId ? { copyId } : {}),
       };
     } catch (e) {
-      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${blobUri(destination)}`, "destination");
+      const error = isCopyError(e) ? await explainFailure(e, source) : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${blobUri(destination)}`, "destination");
       if (copyId || started) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
       throw error;
     }

@@ -4,7 +4,7 @@ import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
 import { blobError, blobFailure, blobState } from "./azureBlob";
 import { fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
-import { abortRemoteCopy, propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { abortRemoteCopy, explainFailure, propertiesOrNone, waitForCopy } from "./asyncCopy";
 import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
@@ -16,9 +16,10 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle) {
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
     const where = fileUri(destination);
     let copyId: string | undefined;
+    let source: CopySource | undefined;
     let existed = false;
     try {
-      const source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
+      source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
       const before = await propertiesOrNone(dst.client, signal, `Get File Properties on the destination ${where}`);
       existed = before !== undefined;
       if (!existed) await makeDirectories(dst, destination, signal);
@@ -36,7 +37,7 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle) {
       }
       return { ...blobState(final), sourceEtag: source.etag, strategy: "copy", copyId };
     } catch (e) {
-      const error = isCopyError(e) ? e : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
+      const error = isCopyError(e) ? await explainFailure(e, source) : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
       if (copyId) await cleanUp(dst, copyId, existed, error, log, where);
       throw error;
     }
