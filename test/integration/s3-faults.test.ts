@@ -8,6 +8,7 @@ import type http from "node:http";
 import { startCountingProxy, type CountingProxy, type Fault } from "../support/countingProxy.ts";
 import { HostCallError } from "../support/providerHost.ts";
 import { codeOf, sha256, startS3Rig, type S3Rig } from "../support/s3rig.ts";
+import { FAULT_SEED, seeded } from "../support/seeded.ts";
 
 const MiB = 1024 * 1024;
 let rig: S3Rig;
@@ -29,18 +30,8 @@ after(async () => {
 
 const at = (bucket: string, key: string) => rig.at(bucket, key, { endpoint: proxy.endpoint });
 
-/** A seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded), single and multipart copies and a delete still complete, through the SDKs' own retries", async (t) => {
-  const random = seeded(Number(process.env.FAULT_SEED ?? 20261121));
+  const random = seeded(FAULT_SEED);
   const streak = new Map<string, number>();
   const kinds: Fault[] = [{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }];
   // At most two faults in a row for one request: transient, as the retry budget (3 attempts) assumes.
