@@ -52,6 +52,8 @@ export interface AzureCopyProxy {
   fetches: Array<{ url: string; status: number }>;
   /** Makes the next Copy Blob to `path` ("/account/container/blob") pending, then plays `script`. */
   arm(path: string, script: CopyScript): void;
+  /** The simulated copy on `path`, as the service holds it; unlike a read, looking does not advance it. */
+  peek(path: string): { copyId: string; status: string; polls: number } | undefined;
   /** Holds matching requests `ms` before forwarding them; returns a function that removes the rule. */
   setDelay(predicate: (req: RequestInfo) => boolean, ms: number): () => void;
   close(): Promise<void>;
@@ -223,6 +225,10 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
     aborts,
     fetches,
     arm: (path, script) => void armed.set(path, script),
+    peek(path) {
+      const copy = copies.get(path);
+      return copy && { copyId: copy.copyId, status: copy.status, polls: copy.polls };
+    },
     setDelay(predicate, ms) {
       const rule = { predicate, ms };
       delays.add(rule);
