@@ -22,6 +22,8 @@ export interface ProxyOptions {
   delayMs?(req: http.IncomingMessage): number;
   /** A fault to answer with instead of forwarding; undefined forwards. */
   fault?(req: http.IncomingMessage): Fault | undefined;
+  /** How a fault's error reads: S3's XML body, or Azure Storage's (x-ms-error-code header too). @default "s3" */
+  errorStyle?: "s3" | "azure";
 }
 
 export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
@@ -43,9 +45,16 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
       await new Promise((resolve) => req.on("end", resolve));
       if ("reset" in fault) return void res.destroy();
       const code = "okWithError" in fault ? fault.okWithError : fault.code;
-      const body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the test proxy</Message><RequestId>fault</RequestId></Error>`;
-      res.writeHead("okWithError" in fault ? 200 : fault.status, { "content-type": "application/xml", "content-length": Buffer.byteLength(body) });
-      return void res.end(body);
+      const status = "okWithError" in fault ? 200 : fault.status;
+      const azure = options.errorStyle === "azure";
+      // Azure: https://learn.microsoft.com/rest/api/storageservices/status-and-error-codes2 (no body for HEAD).
+      const body = azure
+        ? `\ufeff<?xml version="1.0" encoding="utf-8"?><Error><Code>${code}</Code><Message>injected by the test proxy\nRequestId:fault\nTime:${new Date().toISOString()}</Message></Error>`
+        : `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${code}</Code><Message>injected by the test proxy</Message><RequestId>fault</RequestId></Error>`;
+      const headers = azure ? { "x-ms-error-code": code, "x-ms-request-id": "fault", "x-ms-version": "2025-01-05" } : {};
+      const payload = req.method === "HEAD" ? "" : body;
+      res.writeHead(status, { ...headers, "content-type": "application/xml", "content-length": Buffer.byteLength(payload) });
+      return void res.end(payload);
     }
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
