@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CopyOptions } from "../args";
 import { CopyError } from "../errors";
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
+import { abortReason, DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
 import { formatBytes } from "../plan";
 import { blobFailure, codeOf, statusOf } from "./azureBlob";
 import type { CopySource } from "./copySources";
@@ -25,30 +25,41 @@ export async function waitForCopy<T extends CopyProperties>(
   const schedule = { ...DEFAULT_POLL_SCHEDULE, ...(options.pollIntervalSeconds ? { fixedMs: options.pollIntervalSeconds * 1000 } : {}) };
   let previous: ProgressReading | undefined;
   let latest: ProgressReading | undefined;
-  for (let polls = 0; ; polls++) {
-    const props = await client.getProperties({ abortSignal: signal });
-    if (props.copyId && props.copyId !== copyId) {
-      throw new CopyError("CopyFailed", `another copy (${props.copyId}) replaced this one (${copyId}) on the destination`);
-    }
-    switch (props.copyStatus) {
-      case "success":
-      case undefined:
-        return props;
-      case "failed":
-        throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
-      case "aborted":
-        throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
-      case "pending": {
-        const reading = parseCopyProgress(props.copyProgress, Date.now());
-        if (reading && reading.bytes !== latest?.bytes) {
-          log.progress(`copy ${copyId}: ${formatBytes(reading.bytes)} of ${formatBytes(reading.total)}`);
-          [previous, latest] = [latest, reading];
-        }
-        await sleep(nextPollDelayMs(schedule, polls, previous, latest), undefined, { signal });
-        break;
+  try {
+    return await poll();
+  } catch (e) {
+    if (!signal.aborted) throw e;
+    const reason = abortReason(signal);
+    const sofar = latest ? `${formatBytes(latest.bytes)} of ${formatBytes(latest.total)}` : "no progress reported yet";
+    throw new CopyError(reason.code, `${reason.detail}; the copy ${copyId} had got to ${sofar}, and is aborted`, { cause: reason });
+  }
+
+  async function poll(): Promise<T> {
+    for (let polls = 0; ; polls++) {
+      const props = await client.getProperties({ abortSignal: signal });
+      if (props.copyId && props.copyId !== copyId) {
+        throw new CopyError("CopyFailed", `another copy (${props.copyId}) replaced this one (${copyId}) on the destination`);
       }
-      default:
-        throw new CopyError("CopyFailed", `unexpected copy status ${String(props.copyStatus)}`);
+      switch (props.copyStatus) {
+        case "success":
+        case undefined:
+          return props;
+        case "failed":
+          throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
+        case "aborted":
+          throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
+        case "pending": {
+          const reading = parseCopyProgress(props.copyProgress, Date.now());
+          if (reading && reading.bytes !== latest?.bytes) {
+            log.progress(`copy ${copyId}: ${formatBytes(reading.bytes)} of ${formatBytes(reading.total)}`);
+            [previous, latest] = [latest, reading];
+          }
+          await sleep(nextPollDelayMs(schedule, polls, previous, latest), undefined, { signal });
+          break;
+        }
+        default:
+          throw new CopyError("CopyFailed", `unexpected copy status ${String(props.copyStatus)}`);
+      }
     }
   }
 }

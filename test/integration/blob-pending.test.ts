@@ -73,6 +73,7 @@ test("simulated: a copy that outlives timeoutSeconds is aborted with its own cop
   const reg = await rig.register({ source, destination, timeoutSeconds: 2 });
   const failure = await failureOf(rig.engine.up(reg));
   assert.equal(codeOf(failure), "CopyTimedOut");
+  assert.match(failure.message, /had got to [\d.]+ (bytes|KiB) of [\d.]+ (bytes|KiB), and is aborted/, "it says how far the copy had got");
   const copyStart = proxy.requests.find((r) => r.method === "PUT" && r.path === path && r.headers["x-ms-copy-source"]);
   assert.ok(copyStart);
   assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => a.status), [204]);

@@ -72,6 +72,7 @@ test("simulated Files: a copy that outlives timeoutSeconds is aborted with its c
   files.script(`/${account().name}/${s}/out.bak`, { delayMs: 60_000 });
   const failure = await failureOf(rig.engine.up(await rig.register({ source: at(s, "big.bak"), destination: at(s, "out.bak"), timeoutSeconds: 2 })));
   assert.equal(codeOf(failure), "CopyTimedOut");
+  assert.match(failure.message, /had got to [\d.]+ (bytes|KiB) of [\d.]+ (bytes|KiB), and is aborted/, "it says how far the copy had got");
   const abort = files.aborts.find((a) => a.path === `/${account().name}/${s}/out.bak`);
   assert.deepEqual([abort?.copyId, abort?.status], [failure.partial?.properties.copyId, 204]);
   assert.equal(files.peek(`/${account().name}/${s}/out.bak`), undefined);
