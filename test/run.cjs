@@ -1,5 +1,7 @@
 // `npm test`: typechecks the tests, then runs each tier with Node's own test runner.
-// Usage: node test/run.cjs [unit] [integration] [--match TEXT ...]   (default: both tiers, every file)
+// Usage: node test/run.cjs [unit] [integration] [--match TEXT ...] [--faults]   (default: both tiers, every file)
+// --faults: the long randomized fault runs (`npm run test:faults`): 20 kill points per store and more
+// fault rounds, with a fixed seed unless FAULT_SEED is given; only the fault suites unless --match.
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -13,7 +15,15 @@ if (major < 22) {
 const root = path.resolve(__dirname, "..");
 const args = process.argv.slice(2);
 const matches = args.flatMap((a, i) => (args[i - 1] === "--match" ? [a] : []));
-const named = args.filter((a, i) => a !== "--match" && args[i - 1] !== "--match");
+const faults = args.includes("--faults");
+if (faults) {
+  process.env.FAULT_SEED ??= "20261121";
+  process.env.CRASH_POINTS ??= "20";
+  process.env.FAULT_ROUNDS ??= "8";
+  if (!matches.length) matches.push("crash", "faults", "source-changes");
+  console.log(`fault runs: seed ${process.env.FAULT_SEED}, ${process.env.CRASH_POINTS} kill points per store, ${process.env.FAULT_ROUNDS} fault rounds`);
+}
+const named = args.filter((a, i) => a !== "--match" && a !== "--faults" && args[i - 1] !== "--match");
 const tiers = named.length ? named : ["unit", "integration"];
 let files = tiers.flatMap((tier) => listTests(path.join(__dirname, tier)));
 if (tiers.includes("integration")) files.push(...listTests(path.join(__dirname, "support")));
