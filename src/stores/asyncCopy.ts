@@ -77,6 +77,30 @@ export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSi
   });
 }
 
+/**
+ * Starts Copy Blob / Copy File. The SDK retries a start whose answer was lost (a reset, a 500);
+ * when the first attempt did reach the service, the retry meets that copy (409
+ * PendingCopyOperation): it is ours when it copies from this source, so it is adopted.
+ */
+export async function startCopy(
+  start: () => Promise<string>, client: PropertiesClient<CopyProperties & { copySource?: string }>,
+  sourceUrl: string, signal: AbortSignal, log: Logger, where: string,
+): Promise<string> {
+  try {
+    return await start();
+  } catch (e) {
+    if (codeOf(e) !== "PendingCopyOperation" || signal.aborted) throw e;
+    const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`);
+    if (props?.copyStatus !== "pending" || !props.copyId || withoutQuery(props.copySource) !== withoutQuery(sourceUrl)) throw e;
+    log.info(`${where} is already copying from this source (copy ${props.copyId}, started by a retried request); waiting for it`);
+    return props.copyId;
+  }
+}
+
+export function withoutQuery(url: string | undefined): string {
+  return (url ?? "").split("?")[0];
+}
+
 /** Aborts a copy a killed run left pending on the destination; returns how many (0 or 1). */
 export async function abortLeftoverCopy<T extends CopyProperties>(client: PropertiesClient<T>, abort: (copyId: string) => Promise<void>, signal: AbortSignal, where: string): Promise<number> {
   const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`);

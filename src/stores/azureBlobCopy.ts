@@ -3,7 +3,7 @@ import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
-import { abortRemoteCopy, explainFailure, propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
 import { blockCopy, syncCopy } from "./azureBlobSync";
 import { blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
 import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
@@ -100,22 +100,20 @@ async function startOrAdopt(
     log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
     await abortRemoteCopy(client, before.copyId, log, where);
   }
-  const poller = await client.beginCopyFromURL(sourceUrl, {
-    abortSignal: signal,
-    metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
-    tags,
-    tier: options.accessTier,
-    ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
-  });
-  // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
-  const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
-  const copyId = state.copyId ?? state.result?.copyId;
-  if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
-  return copyId;
-}
-
-function withoutQuery(url: string | undefined): string {
-  return (url ?? "").split("?")[0];
+  return startCopy(async () => {
+    const poller = await client.beginCopyFromURL(sourceUrl, {
+      abortSignal: signal,
+      metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
+      tags,
+      tier: options.accessTier,
+      ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
+    });
+    // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
+    const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
+    const copyId = state.copyId ?? state.result?.copyId;
+    if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
+    return copyId;
+  }, client, sourceUrl, signal, log, where);
 }
 
 /** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */

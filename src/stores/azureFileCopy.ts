@@ -4,7 +4,7 @@ import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
 import { blobError, blobFailure, blobState } from "./azureBlob";
 import { fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
-import { abortRemoteCopy, explainFailure, propertiesOrNone, waitForCopy } from "./asyncCopy";
+import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
 import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
 import type { CopyOutcome, CopyRequest } from "./types";
 
@@ -58,16 +58,18 @@ async function makeDirectories(dst: FileHandle, destination: AzureFileLocator, s
 
 async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copyId?: string; copySource?: string } | undefined, source: CopySource, options: CopyOptions, signal: AbortSignal, log: Logger, where: string): Promise<string> {
   if (before?.copyStatus === "pending" && before.copyId) {
-    if ((before.copySource ?? "").split("?")[0] === source.url.split("?")[0]) {
+    if (withoutQuery(before.copySource) === withoutQuery(source.url)) {
       log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
       return before.copyId;
     }
-    log.warn(`${where} had a pending copy from ${(before.copySource ?? "").split("?")[0]}; aborting it to copy from this resource's source`);
+    log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
     await abortRemoteCopy(dst.client, before.copyId, log, where);
   }
-  const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
-  if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
-  return started.copyId;
+  return startCopy(async () => {
+    const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
+    if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
+    return started.copyId;
+  }, dst.client, source.url, signal, log, where);
 }
 
 async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {

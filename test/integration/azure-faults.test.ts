@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import type http from "node:http";
 import { ShareServiceClient, StorageSharedKeyCredential } from "@azure/storage-file-share";
 import { startCountingProxy, type CountingProxy, type Fault } from "../support/countingProxy.ts";
+import { startAzureCopyProxy } from "../support/azureCopyProxy.ts";
 import { startAzureFilesServer, type AzureFilesServer } from "../support/azureFilesServer.ts";
 import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
 import { sha256 } from "../support/s3rig.ts";
@@ -88,3 +89,56 @@ test(`simulated: with 20% of the package's requests failing (503 ServerBusy, 500
     fault = undefined;
   }
 });
+
+test("simulated: a Copy Blob whose answer is lost reaches the service; the SDK's retry meets that copy (409 PendingCopyOperation) and the package adopts it instead of failing", async () => {
+  const account = rig.azurite.accounts.primary;
+  const copies = await startAzureCopyProxy(rig.azurite.endpoint);
+  let lost = 0;
+  const lossy = await startCountingProxy(copies.endpoint, { errorStyle: "azure", fault: (req) => (isCopyStart(req) && !lost++ ? { lostAnswer: true } : undefined) });
+  try {
+    const [src, dst] = [await rig.container(account), await rig.container(account)];
+    await rig.put(account, src, "seed.bin", "copied once");
+    const path = `/${account.name}/${dst}/out.bin`;
+    copies.arm(path, { pendingPolls: 2, final: "success" });
+    const at = (container: string, blob: string) => rig.at(account, container, blob, {}, lossy.endpoint);
+    const { deployed } = await rig.engine.up(await rig.register({ source: at(src, "seed.bin"), destination: at(dst, "out.bin") }));
+    const starts = copies.requests.filter((r) => r.method === "PUT" && r.path === path && r.headers["x-ms-copy-source"]);
+    assert.deepEqual(starts.map((r) => r.status), [202, 409], "the first start reached the service; its retry met the pending copy");
+    assert.equal(deployed.outputs.copyStatus, "success");
+    assert.equal(deployed.outputs.copyId, copies.peek(path)?.copyId, "the adopted copy is the one the lost request started");
+    assert.deepEqual(copies.aborts, [], "nothing was aborted");
+    assert.equal((await rig.get(account, dst, "out.bin")).toString(), "copied once");
+    await rig.engine.destroy(deployed);
+  } finally {
+    await lossy.close();
+    await copies.close();
+  }
+});
+
+test("simulated Files: a Copy File whose answer is lost is adopted the same way", async () => {
+  const account = files.accounts[0];
+  let lost = 0;
+  const lossy = await startCountingProxy(files.endpoint, { errorStyle: "azure", fault: (req) => (isCopyStart(req) && !lost++ ? { lostAnswer: true } : undefined) });
+  try {
+    const share = `s${randomBytes(5).toString("hex")}`;
+    const shares = new ShareServiceClient(account.url, new StorageSharedKeyCredential(account.name, account.key));
+    await shares.getShareClient(share).create();
+    await shares.getShareClient(share).rootDirectoryClient.getFileClient("seed.bak").uploadData(Buffer.from("copied once"));
+    const server = `/${account.name}/${share}/out.bak`;
+    files.script(server, { delayMs: 1500 });
+    const at = (path: string) => ({ azureFile: { accountUrl: `${lossy.endpoint}/${account.name}`, share, path } });
+    const { deployed } = await rig.engine.up(await rig.register({ source: at("seed.bak"), destination: at("out.bak") }));
+    const starts = files.requests.filter((r) => r.method === "PUT" && r.path === server && r.headers["x-ms-copy-source"]);
+    assert.deepEqual(starts.map((r) => r.status), [202, 409]);
+    assert.equal(files.peek(server)?.copyStatus, "success");
+    assert.equal(files.peek(server)?.content.toString(), "copied once");
+    assert.deepEqual(files.aborts.filter((a) => a.path === server), [], "nothing was aborted");
+    await rig.engine.destroy(deployed);
+  } finally {
+    await lossy.close();
+  }
+});
+
+function isCopyStart(req: http.IncomingMessage): boolean {
+  return req.method === "PUT" && !!req.headers["x-ms-copy-source"] && !/comp=/.test(req.url ?? "");
+}

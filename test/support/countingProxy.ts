@@ -14,8 +14,11 @@ export interface CountingProxy {
   close(): Promise<void>;
 }
 
-/** A fault answered instead of the server: an S3-style error, a dropped connection, or 200 OK with an error body. */
-export type Fault = { status: number; code: string } | { reset: true } | { okWithError: string };
+/**
+ * A fault answered instead of the server: an error, a dropped connection, or 200 OK with an error
+ * body; or `lostAnswer`: the request reaches the server, and its answer is dropped on the way back.
+ */
+export type Fault = { status: number; code: string } | { reset: true } | { okWithError: string } | { lostAnswer: true };
 
 export interface ProxyOptions {
   /** Milliseconds to hold a request before forwarding it; 0 forwards at once. */
@@ -39,8 +42,8 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
     const delay = options.delayMs?.(req) ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const fault = options.fault?.(req);
-    if (fault) {
-      faults.push({ method: req.method ?? "", url: req.url ?? "", fault });
+    if (fault) faults.push({ method: req.method ?? "", url: req.url ?? "", fault });
+    if (fault && !("lostAnswer" in fault)) {
       req.resume();
       await new Promise((resolve) => req.on("end", resolve));
       if ("reset" in fault) return void res.destroy();
@@ -59,6 +62,7 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
     const forward = http.request(
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
+        if (fault) return void (answer.resume(), res.destroy());
         res.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(res);
       },
