@@ -105,7 +105,8 @@ async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefine
     return outputsOf(inputs, olds, outcome, Date.now() - started);
   } catch (e) {
     const error = isCopyError(e) ? e : operation.signal.aborted ? abortReason(operation.signal) : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
-    if (!wrote) throw error;
+    // A destination that does not exist was never written: nothing to keep.
+    if (!wrote || error.code === "DestinationNotFound") throw error;
     const status: CopyStatus = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
     // Kept by the engine as a partial result, so the next up re-copies and destroy cleans up.
     // The host sends these as they are, and the engine keeps them as the resource's outputs:

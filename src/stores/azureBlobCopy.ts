@@ -134,8 +134,11 @@ async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse
 async function cleanUp(client: BlobClient, copyId: string | undefined, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
   if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortRemoteCopy(client, copyId, log, where);
   if (!existed) {
-    await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch((e: unknown) => log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`));
-    log.info(`removed the empty ${where} left by the unfinished copy`);
+    const removed = await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then((r) => r.succeeded, (e: unknown) => {
+      log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
+      return false;
+    });
+    if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
   } else {
     log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
   }

@@ -2,7 +2,7 @@ import type { AzureCredentials, AzureFileLocator, CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../plan";
-import { blobError, blobFailure, blobState } from "./azureBlob";
+import { blobError, blobFailure, blobState, codeOf } from "./azureBlob";
 import { fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
 import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
 import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
@@ -86,8 +86,11 @@ async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst:
 async function cleanUp(dst: FileHandle, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
   if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortRemoteCopy(dst.client, copyId, log, where);
   if (!existed) {
-    await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).catch(() => undefined);
-    log.info(`removed the empty ${where} left by the unfinished copy`);
+    const removed = await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then((r) => r.succeeded, (e: unknown) => {
+      log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
+      return false;
+    });
+    if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
   } else {
     log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
   }

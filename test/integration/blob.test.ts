@@ -105,6 +105,7 @@ test("a missing source is SourceNotFound and a missing destination container Des
   await rig.put(primary(), src, "k", "x");
   const noContainer = await failureOf(rig.engine.up(await rig.register({ source: rig.at(primary(), src, "k"), destination: rig.at(primary(), "no-such-container", "out") })));
   assert.equal(codeOf(noContainer), "DestinationNotFound");
+  assert.equal(noContainer.partial, undefined, "nothing was written, so nothing is kept");
   assert.match(noContainer.message, /Create the container first/);
   assert.equal(await rig.exists(primary(), dst, "out"), false);
 });

@@ -142,6 +142,7 @@ test("Files errors: a missing source file is SourceNotFound; a missing share is 
   await putFile(s, "seed.bak", Buffer.from("x"));
   const noShare = await failureOf(rig.engine.up(await rig.register({ source: at(s, "seed.bak"), destination: at("no-such-share", "out.bak") })));
   assert.equal(codeOf(noShare), "DestinationNotFound");
+  assert.equal(noShare.partial, undefined, "nothing was written, so nothing is kept");
   const wrong = Buffer.from("not this account's key").toString("base64");
   const denied = await failureOf(rig.engine.up(await rig.register({ source: { azureFile: { ...at(s, "seed.bak").azureFile, credentials: { accountKey: wrong } } }, destination: at(s, "out2.bak") })));
   assert.equal(codeOf(denied), "AccessDenied");
