@@ -102,7 +102,7 @@ export function validateAzureBlobLocator(value: unknown, path: string, where: "s
   for (const key of ["snapshot", "versionId"] as const) {
     if (value[key] === undefined) continue;
     if (where === "destination") fail(`${path}.${key}`, `applies to sources only: a copy always writes the base blob${key === "versionId" ? " (its new version id is output as versionId)" : ""}. Remove it.`);
-    else checkNonEmptyString(value[key], `${path}.${key}`, fail, 64);
+    else checkAzureTimestamp(value[key], `${path}.${key}`, fail, key === "snapshot" ? "snapshot" : "version");
   }
   if (value.snapshot !== undefined && value.versionId !== undefined) fail(`${path}.versionId`, "give snapshot or versionId, not both.");
   if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
@@ -168,7 +168,14 @@ export function validateAzureFileLocator(value: unknown, path: string, where: "s
   }
   if (value.shareSnapshot !== undefined) {
     if (where === "destination") fail(`${path}.shareSnapshot`, "applies to sources only: a copy always writes the live share. Remove it.");
-    else checkNonEmptyString(value.shareSnapshot, `${path}.shareSnapshot`, fail, 64);
+    else checkAzureTimestamp(value.shareSnapshot, `${path}.shareSnapshot`, fail, "share snapshot");
   }
   if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+}
+
+/** Azure names snapshots and versions by their UTC time, e.g. "2026-11-21T09:30:00.1234567Z". */
+function checkAzureTimestamp(value: unknown, path: string, fail: Fail, what: string): void {
+  if (isUnknown(value)) return;
+  if (typeof value === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,7})?Z$/.test(value)) return;
+  fail(path, `must be the ${what}'s timestamp as Azure lists it, e.g. "2026-11-21T09:30:00.1234567Z" (got ${show(value)}).`);
 }
