@@ -187,6 +187,12 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
 
 function validateOptions(news: Record<string, unknown>, destinationKind: LocatorKind | undefined, fail: Fail): void {
   checkStringMap(news.metadata, "metadata", fail, /^[A-Za-z0-9_-]+$/, "letters, digits, '-' and '_'");
+  if (isPlainObject(news.metadata)) {
+    // Metadata travels in HTTP headers: S3 and Azure take US-ASCII only (Node refuses other characters outright).
+    for (const [k, v] of Object.entries(news.metadata)) {
+      if (typeof v === "string" && !isUnknown(v) && !/^[\x20-\x7E]*$/.test(v)) fail(`metadata.${k}`, "must be printable US-ASCII, since metadata travels in HTTP headers. Encode other characters, e.g. with encodeURIComponent().");
+    }
+  }
   checkStringMap(news.tags, "tags", fail);
   for (const key of ["contentType", "cacheControl", "contentDisposition", "contentEncoding", "contentLanguage", "kmsKeyId", "accessTier"]) {
     if (news[key] !== undefined) checkNonEmptyString(news[key], key, fail, 1024);
@@ -276,6 +282,15 @@ function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKi
   }
   if (destinationKind === "azureFile" && inputs.strategy !== undefined && inputs.strategy !== "auto" && inputs.strategy !== "copy") {
     return void fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`);
+  }
+  if (sourceKind === "azureFile" && destinationKind === "azureFile" && !containsUnknown([inputs.source, inputs.destination])) {
+    // Azure Files paths are case-insensitive; a leading "/" is dropped.
+    const src = (inputs.source as { azureFile: AzureFileLocator }).azureFile;
+    const dst = (inputs.destination as { azureFile: AzureFileLocator }).azureFile;
+    const samePath = (a: string, b: string) => String(a).replace(/^\/+/, "").toLowerCase() === String(b).replace(/^\/+/, "").toLowerCase();
+    if ((src.accountUrl ?? src.account) === (dst.accountUrl ?? dst.account) && src.share === dst.share && samePath(src.path, dst.path) && src.shareSnapshot === undefined) {
+      return void fail("destination.azureFile.path", "is the source file itself. To restore a file from a share snapshot, set source.azureFile.shareSnapshot; otherwise copy to another path.");
+    }
   }
   if (destinationKind === "azureBlob" && sourceKind !== "azureBlob") {
     if (inputs.strategy === "multipart" || inputs.strategy === "stream") fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) or "blocks".`);

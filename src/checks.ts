@@ -31,14 +31,16 @@ export function checkBoolean(value: unknown, path: string, fail: Fail): void {
 
 export function checkHttpUrl(value: unknown, path: string, fail: Fail): void {
   if (isUnknown(value)) return;
-  let ok = false;
+  let url: URL | undefined;
   try {
-    const url = new URL(String(value));
-    ok = typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    url = new URL(String(value));
   } catch {
-    ok = false;
+    url = undefined;
   }
-  if (!ok) fail(path, `must be an http(s) URL such as "https://s3.example.com" (got ${show(value)}).`);
+  const ok = url !== undefined && typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  if (!url || !ok) return void fail(path, `must be an http(s) URL such as "https://s3.example.com" (got ${show(value)}).`);
+  // Endpoints are stored in plain text: a SAS query or user:password here would leak. Never echo it.
+  if (url.username || url.password || url.search) fail(path, "carries a user name, password or query string (a SAS?), which would be stored unencrypted in the state. Give the bare URL, and put the secret in credentials.");
 }
 
 export function checkNumber(value: unknown, path: string, fail: Fail, rule: { min: number; max: number; integer?: boolean; hint: string }): void {

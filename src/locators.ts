@@ -86,7 +86,7 @@ export function validateAzureBlobLocator(value: unknown, path: string, where: "s
     if (!LOCATOR_KEYS.azureBlob.includes(key)) fail(`${path}.${key}`, `is not a field of an azureBlob location${suggest(key, LOCATOR_KEYS.azureBlob)}. The fields are: ${LOCATOR_KEYS.azureBlob.join(", ")}.`);
   }
   if (value.accountUrl !== undefined && value.account !== undefined) fail(`${path}.account`, "give accountUrl or account, not both.");
-  if (value.accountUrl !== undefined) checkHttpUrl(value.accountUrl, `${path}.accountUrl`, fail);
+  if (value.accountUrl !== undefined) checkAccountUrl(value.accountUrl, `${path}.accountUrl`, "blob", fail);
   if (value.account !== undefined && !isUnknown(value.account) && (typeof value.account !== "string" || !/^[a-z0-9]{3,24}$/.test(value.account))) {
     fail(`${path}.account`, `must be a storage account name: 3-24 lowercase letters and digits (got ${show(value.account)}).`);
   }
@@ -97,7 +97,9 @@ export function validateAzureBlobLocator(value: unknown, path: string, where: "s
   }
   if (!isUnknown(value.blob)) {
     if (typeof value.blob !== "string" || value.blob.length === 0) fail(`${path}.blob`, "is required: the blob's name, e.g. \"backups/db.bak\".");
-    else if (value.blob.length > 1024) fail(`${path}.blob`, `is ${value.blob.length} characters; blob names are at most 1024.`);
+    else if (value.blob.length > 1024) fail(`${path}.blob`, `is ${value.blob.length} characters; blob names are at most 1024. Shorten it.`);
+    // URLs resolve dot segments away: the SDK would address "a/../b" as "b", another blob.
+    else if (/(^|\/)\.\.?(\/|$)/.test(value.blob)) fail(`${path}.blob`, `has a "." or ".." segment, which URLs resolve away (${show(value.blob)} would address another blob). Rename it without dot segments.`);
   }
   for (const key of ["snapshot", "versionId"] as const) {
     if (value[key] === undefined) continue;
@@ -118,15 +120,18 @@ export function validateAzureCredentials(value: Record<string, unknown>, path: s
   const secret = value[kinds[0]];
   if (isUnknown(secret)) return;
   if (typeof secret !== "string" || secret === "") return void fail(`${path}.${kinds[0]}`, "must be a non-empty string.");
-  if (kinds[0] === "accountKey" && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) fail(`${path}.accountKey`, "must be the account key as Azure shows it (base64).");
+  if (kinds[0] === "accountKey" && !/^[A-Za-z0-9+/]+={0,2}$/.test(secret)) fail(`${path}.accountKey`, "must be the account key as Azure shows it (base64). Copy it from the portal's Access keys or `az storage account keys list`.");
   if (kinds[0] === "sasToken") {
+    // A whole SAS URL (as the portal shows it) would be sent as a malformed query.
+    if (/^[a-z]+:\/\//i.test(secret)) return void fail(`${path}.sasToken`, "is a URL, not a SAS token. Give only its query string, the part after \"?\" (sv=...&sig=...), and the account in accountUrl.");
     const params = new URLSearchParams(secret.replace(/^\?/, ""));
     if (!params.get("sig")) fail(`${path}.sasToken`, "is not a SAS token: it has no sig= parameter. Give the query string Azure generated.");
     const permissions = params.get("sp");
-    if (where === "source" && permissions !== null && !permissions.includes("r")) fail(`${path}.sasToken`, "does not grant read (r) on the source, which Copy Blob needs. Generate it with read permission.");
+    if (where === "source" && permissions !== null && !permissions.includes("r")) fail(`${path}.sasToken`, "does not grant read (r) on the source, which the copy needs. Generate it with read permission.");
+    if (where === "destination" && permissions !== null && !/[wc]/.test(permissions)) fail(`${path}.sasToken`, "grants neither write (w) nor create (c) on the destination, which the copy needs. Generate it with write permission.");
   }
   if (kinds[0] === "connectionString" && !/AccountName=|SharedAccessSignature=|BlobEndpoint=/i.test(secret)) {
-    fail(`${path}.connectionString`, "is not a storage connection string (no AccountName, BlobEndpoint or SharedAccessSignature).");
+    fail(`${path}.connectionString`, "is not a storage connection string (no AccountName, BlobEndpoint or SharedAccessSignature). Copy it from the portal's Access keys, or give accountKey or sasToken instead.");
   }
 }
 
@@ -154,7 +159,7 @@ export function validateAzureFileLocator(value: unknown, path: string, where: "s
     if (!LOCATOR_KEYS.azureFile.includes(key)) fail(`${path}.${key}`, `is not a field of an azureFile location${suggest(key, LOCATOR_KEYS.azureFile)}. The fields are: ${LOCATOR_KEYS.azureFile.join(", ")}.`);
   }
   if (value.accountUrl !== undefined && value.account !== undefined) fail(`${path}.account`, "give accountUrl or account, not both.");
-  if (value.accountUrl !== undefined) checkHttpUrl(value.accountUrl, `${path}.accountUrl`, fail);
+  if (value.accountUrl !== undefined) checkAccountUrl(value.accountUrl, `${path}.accountUrl`, "file", fail);
   if (value.account !== undefined && !isUnknown(value.account) && (typeof value.account !== "string" || !/^[a-z0-9]{3,24}$/.test(value.account))) {
     fail(`${path}.account`, `must be a storage account name: 3-24 lowercase letters and digits (got ${show(value.account)}).`);
   }
@@ -165,12 +170,27 @@ export function validateAzureFileLocator(value: unknown, path: string, where: "s
     const p = value.path;
     if (typeof p !== "string" || p.replace(/^\/+/, "") === "" || p.endsWith("/")) fail(`${path}.path`, "is required: the file's path in the share, e.g. \"backups/db.bak\" (directories are created on a destination).");
     else if (p.length > 2048 || p.split("/").some((part) => part.length > 255 || /["\\:|<>*?]/.test(part))) fail(`${path}.path`, "has a part over 255 characters or one of \" \\ : | < > * ?, which Azure Files forbids.");
+    else {
+      // Azure Files forbids these names; "." and ".." would also be resolved away by the URL ("../x" addresses another share).
+      const bad = p.replace(/^\/+/, "").split("/").find((part) => part === "" || part === "." || part === ".." || /^(CON|PRN|AUX|NUL|CLOCK\$|COM[1-9]|LPT[1-9])$/i.test(part));
+      if (bad !== undefined) fail(`${path}.path`, `has the part ${show(bad)}, which Azure Files forbids (no empty parts, ".", "..", or CON, PRN, AUX, NUL, COM1-9, LPT1-9, CLOCK$). Rename it.`);
+    }
   }
   if (value.shareSnapshot !== undefined) {
     if (where === "destination") fail(`${path}.shareSnapshot`, "applies to sources only: a copy always writes the live share. Remove it.");
     else checkAzureTimestamp(value.shareSnapshot, `${path}.shareSnapshot`, fail, "share snapshot");
   }
   if (value.credentials !== undefined) fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+}
+
+/** An account URL: http(s), no secret in it, and not another service's endpoint (a file URL for a blob). */
+function checkAccountUrl(value: unknown, path: string, service: "blob" | "file", fail: Fail): void {
+  checkHttpUrl(value, path, fail);
+  if (typeof value !== "string") return;
+  const host = /^https?:\/\/([a-z0-9]+)\.(blob|file|queue|table|dfs|web)\.(core\.[a-z.]+)(?::\d+)?\/?$/i.exec(value);
+  if (host && host[2].toLowerCase() !== service) {
+    fail(path, `is the account's ${host[2]} endpoint; an ${service === "blob" ? "azureBlob" : "azureFile"} location needs its ${service} endpoint (did you mean "https://${host[1]}.${service}.${host[3]}"?).`);
+  }
 }
 
 /** Azure names snapshots and versions by their UTC time, e.g. "2026-11-21T09:30:00.1234567Z". */

@@ -84,6 +84,13 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["a poll interval longer than the timeout", { timeoutSeconds: 10, pollIntervalSeconds: 60 }, "pollIntervalSeconds"],
   ["trackSource as a string", { trackSource: "yes" }, "trackSource"],
   ["an empty sourceEtag", { sourceEtag: "" }, "sourceEtag"],
+  ["metadata that is not US-ASCII (HTTP headers refuse it)", { metadata: { team: "数据" } }, "metadata.team"],
+  ["an endpoint carrying user:password", { source: { s3: { bucket: "b-1", key: "k", endpoint: "http://ak:sk@localhost:9000" } } }, "source.s3.endpoint"],
+  ["an Azure Files copy onto itself (paths are case-insensitive)", { source: { azureFile: { account: "devacct", share: "seeds", path: "dir/p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "/DIR/p" } } }, "destination.azureFile.path"],
+  ["a file path with a '..' part, which would address another share", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "../other/q" } } }, "destination.azureFile.path"],
+  ["a file path with an empty part", { source: { azureFile: { account: "devacct", share: "seeds", path: "dir//p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.path"],
+  ["a reserved file name", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "logs/nul" } } }, "destination.azureFile.path"],
+  ["a blob endpoint as a Files accountUrl", { source: { azureFile: { accountUrl: "https://devacct.blob.core.windows.net", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.accountUrl"],
 ];
 
 for (const [story, overrides, property] of badInputs) {
@@ -149,6 +156,11 @@ const badBlobInputs: Array<[string, Record<string, unknown>, string]> = [
   ["metadata names that are not C# identifiers", { metadata: { "team-name": "data" } }, "metadata.team-name"],
   ["an S3-only strategy", { strategy: "multipart" }, "strategy"],
   ["blocks above 4000 MiB", { partSizeBytes: 4001 * 1024 * 1024 }, "partSizeBytes"],
+  ["a blob name with a '..' segment, which would address another blob", { destination: blob({ account: "devacct", blob: "a/../b" }) }, "destination.azureBlob.blob"],
+  ["a destination SAS without write or create", { destinationCredentials: { sasToken: "sv=2024&sp=r&sig=abc" } }, "destination.azureBlob.credentials.sasToken"],
+  ["a whole SAS URL as sasToken", { sourceCredentials: { sasToken: "https://prodacct.blob.core.windows.net/seeds/b?sv=2024&sp=r&sig=a2V5" } }, "source.azureBlob.credentials.sasToken"],
+  ["an accountUrl carrying a SAS, which would be stored unencrypted", { source: { azureBlob: { accountUrl: "https://prodacct.blob.core.windows.net/?sv=2024&sp=r&sig=a2V5", container: "seeds", blob: "b" } } }, "source.azureBlob.accountUrl"],
+  ["a Files endpoint as a blob accountUrl, with a did-you-mean", { source: { azureBlob: { accountUrl: "https://prodacct.file.core.windows.net", container: "seeds", blob: "b" } } }, "source.azureBlob.accountUrl"],
 ];
 
 for (const [story, overrides, property] of badBlobInputs) {
@@ -158,6 +170,12 @@ for (const [story, overrides, property] of badBlobInputs) {
     assert.ok(!JSON.stringify(failures).includes("a2V5"));
   });
 }
+
+test("near misses of the dot-segment, SAS-permission, endpoint and ASCII rules are accepted", () => {
+  assert.deepEqual(validateInputs({ source: blob({ blob: "v1.2/app..tar.gz" }), destination: blob({ account: "devacct", blob: ".hidden/x." }), destinationCredentials: { sasToken: "sv=2024&sp=cw&sig=abc" }, metadata: { note: "plain ascii ~!" } }), []);
+  assert.deepEqual(validateInputs({ source: { azureBlob: { accountUrl: "https://prodacct.blob.core.windows.net/", container: "seeds", blob: "b" } }, destination: blob({ account: "devacct" }) }), []);
+  assert.deepEqual(validateInputs({ source: { azureFile: { accountUrl: "http://127.0.0.1:10000/devstoreaccount1", share: "seeds", path: "/dir/.config" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "dir/console.log" } } }), []);
+});
 
 test("a URL or S3 source into Azure Blob is valid; the URL's query travels as a secret credential", () => {
   const destination = { azureBlob: { account: "devacct", container: "seeds", blob: "b" } };
