@@ -8,7 +8,6 @@ import { CopyError, isCopyError } from "../errors";
 import { abortReason } from "../operation";
 import { formatBytes, S3_LIMITS } from "../plan";
 import { blobError, blobHandle, blobOf, blobUri, statusOf } from "./azureBlob";
-import { fileHandle, fileOf, fileUri } from "./azureFile";
 import { fullUrl, redactedUrl, resolveRedirects, sizeOf } from "./copySources";
 import { newS3Client, s3Error, s3Of, s3Uri, stateOf, type S3ClientFactory } from "./s3";
 import type { CopyOutcome, CopyRequest } from "./types";
@@ -115,27 +114,6 @@ export function openBlob(handleFor = blobHandle): SourceOpener {
     } catch (e) {
       if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${blobUri(blob)} does not exist; check source.azureBlob`, { cause: e });
       throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${blobUri(blob)}`, "source");
-    }
-  };
-}
-
-export function openFile(handleFor = fileHandle): SourceOpener {
-  return async (location, credentials, signal) => {
-    const file = fileOf(location);
-    const { client } = handleFor(file, credentials as AzureCredentials | undefined);
-    try {
-      const download = await client.download(0, undefined, { abortSignal: signal });
-      return {
-        label: fileUri(file),
-        etag: normalizeEtag(download.etag ?? ""),
-        contentLength: download.contentLength ?? 0,
-        contentType: download.contentType,
-        metadata: download.metadata,
-        body: download.readableStreamBody as Readable,
-      };
-    } catch (e) {
-      if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${fileUri(file)} does not exist; check source.azureFile`, { cause: e });
-      throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${fileUri(file)}`, "source");
     }
   };
 }
