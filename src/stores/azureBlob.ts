@@ -5,6 +5,7 @@ import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
+import { ClientCache } from "./clientCache";
 import type { ObjectState, Store } from "./types";
 
 /** A blob client and what can sign for its account (for a source SAS), built inside provider calls only. */
@@ -28,37 +29,50 @@ export function blobUri(location: AzureBlobLocator): string {
   return `azure://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.container}/${location.blob}${version}`;
 }
 
+/** What a blob handle holds besides the blob's own client: the same for every blob of an account and credential. */
+type BlobAccount = Omit<BlobHandle, "client" | "service"> & { service: BlobServiceClient };
+
+const blobAccounts = new ClientCache<BlobAccount>();
+
 /**
  * Credentials in the documented order: the locator's own, then AZURE_STORAGE_CONNECTION_STRING,
  * then AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY (for that account), then DefaultAzureCredential.
+ * The account's service client is reused across calls for the same account and credential
+ * (clientCache.ts), so a DefaultAzureCredential token is fetched once, not per copy.
  */
 export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): BlobHandle {
+  const account = blobAccount(location, credentials, env);
+  return { ...account, client: pick(account.service, location) };
+}
+
+function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): BlobAccount {
   const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
   const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.blob.core.windows.net` : undefined);
   const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
   const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
   if (connectionString && (given?.connectionString || !wanted || accountOfConnectionString(connectionString) === wanted)) {
-    const service = BlobServiceClient.fromConnectionString(connectionString);
-    const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
-    const sasToken = /SharedAccessSignature=([^;]+)/i.exec(connectionString)?.[1];
-    return { client: pick(service, location), accountName: service.accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
+    return blobAccounts.get({ connectionString }, () => {
+      const service = BlobServiceClient.fromConnectionString(connectionString);
+      const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
+      const sasToken = /SharedAccessSignature=([^;]+)/i.exec(connectionString)?.[1];
+      return { accountName: service.accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
+    });
   }
   if (!accountUrl || !wanted) {
     throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
   }
   const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
   if (key) {
-    const sharedKey = new StorageSharedKeyCredential(wanted, key);
-    const service = new BlobServiceClient(accountUrl, sharedKey);
-    return { client: pick(service, location), accountName: wanted, service, sharedKey };
+    return blobAccounts.get({ accountUrl, wanted, key }, () => {
+      const sharedKey = new StorageSharedKeyCredential(wanted, key);
+      return { accountName: wanted, service: new BlobServiceClient(accountUrl, sharedKey), sharedKey };
+    });
   }
   if (given?.sasToken) {
     const sas = given.sasToken.replace(/^\?/, "");
-    const service = new BlobServiceClient(`${accountUrl}?${sas}`);
-    return { client: pick(service, location), accountName: wanted, service, sasToken: sas };
+    return blobAccounts.get({ accountUrl, wanted, sas }, () => ({ accountName: wanted, service: new BlobServiceClient(`${accountUrl}?${sas}`), sasToken: sas }));
   }
-  const service = new BlobServiceClient(accountUrl, new DefaultAzureCredential());
-  return { client: pick(service, location), accountName: wanted, service };
+  return blobAccounts.get({ accountUrl, wanted, aad: true }, () => ({ accountName: wanted, service: new BlobServiceClient(accountUrl, new DefaultAzureCredential()) }));
 }
 
 function pick(service: BlobServiceClient, location: AzureBlobLocator): BlobClient {

@@ -4,10 +4,13 @@ import type { AzureCredentials, AzureFileLocator, Locator } from "../args";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
-import type { Logger } from "../operation";
-import { accountNameOf, blobFailure, blobState, codeOf, statusOf } from "./azureBlob";
+import type { Readable } from "node:stream";
+import { abortReason, type Logger } from "../operation";
+import { accountNameOf, blobError, blobFailure, blobState, codeOf, statusOf } from "./azureBlob";
 import type { CopySource, SourceReader } from "./copySources";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
+import type { SourceOpener } from "./stream";
+import { ClientCache } from "./clientCache";
 import type { ObjectState, Store } from "./types";
 
 /** A file client and what can sign for its account, built inside provider calls only. */
@@ -29,40 +32,51 @@ export function fileUri(location: AzureFileLocator): string {
   return `azurefile://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.share}/${location.path.replace(/^\/+/, "")}${snapshot}`;
 }
 
-/** Credentials in the same order as for blobs, against the account's file endpoint. */
+type FileAccount = Omit<FileHandle, "client">;
+
+const fileAccounts = new ClientCache<FileAccount>();
+
+/**
+ * Credentials in the same order as for blobs, against the account's file endpoint. The account's
+ * service client is reused across calls for the same account and credential (clientCache.ts).
+ */
 export function fileHandle(location: AzureFileLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): FileHandle {
+  const account = fileAccount(location, credentials, env);
+  const share = account.service.getShareClient(location.share);
+  const client = (location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share).rootDirectoryClient.getFileClient(location.path.replace(/^\/+/, ""));
+  return { ...account, client };
+}
+
+function fileAccount(location: AzureFileLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): FileAccount {
   const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
   const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.file.core.windows.net` : undefined);
   const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
-  const shareOf = (service: ShareServiceClient) => {
-    const share = service.getShareClient(location.share);
-    return location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share;
-  };
-  const pick = (service: ShareServiceClient, accountName: string, extra: Partial<FileHandle> = {}): FileHandle => ({
-    client: shareOf(service).rootDirectoryClient.getFileClient(location.path.replace(/^\/+/, "")),
-    service,
-    accountName,
-    ...extra,
-  });
   const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
   if (connectionString && (given?.connectionString || !wanted || new RegExp(`AccountName=${wanted}(;|$)`, "i").test(connectionString))) {
-    const service = ShareServiceClient.fromConnectionString(connectionString);
-    // The file SDK keeps its credential private: a key to sign a source SAS comes from the string.
-    const key = /AccountKey=([^;]+)/i.exec(connectionString)?.[1];
-    return pick(service, service.accountName, key ? { sharedKey: new StorageSharedKeyCredential(service.accountName, key) } : {});
+    return fileAccounts.get({ connectionString }, () => {
+      const service = ShareServiceClient.fromConnectionString(connectionString);
+      // The file SDK keeps its credential private: a key to sign a source SAS comes from the string.
+      const key = /AccountKey=([^;]+)/i.exec(connectionString)?.[1];
+      return { service, accountName: service.accountName, ...(key ? { sharedKey: new StorageSharedKeyCredential(service.accountName, key) } : {}) };
+    });
   }
   if (!accountUrl || !wanted) throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureFile location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
   const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
   if (key) {
-    const sharedKey = new StorageSharedKeyCredential(wanted, key);
-    return pick(new ShareServiceClient(accountUrl, sharedKey), wanted, { sharedKey });
+    return fileAccounts.get({ accountUrl, wanted, key }, () => {
+      const sharedKey = new StorageSharedKeyCredential(wanted, key);
+      return { service: new ShareServiceClient(accountUrl, sharedKey), accountName: wanted, sharedKey };
+    });
   }
   if (given?.sasToken) {
     const sas = given.sasToken.replace(/^\?/, "");
-    return pick(new ShareServiceClient(`${accountUrl}?${sas}`), wanted, { sasToken: sas });
+    return fileAccounts.get({ accountUrl, wanted, sas }, () => ({ service: new ShareServiceClient(`${accountUrl}?${sas}`), accountName: wanted, sasToken: sas }));
   }
   // Azure Files accepts OAuth only with the backup intent.
-  return pick(new ShareServiceClient(accountUrl, new DefaultAzureCredential(), { fileRequestIntent: "backup" }), wanted);
+  return fileAccounts.get({ accountUrl, wanted, aad: true }, () => ({
+    service: new ShareServiceClient(accountUrl, new DefaultAzureCredential(), { fileRequestIntent: "backup" }),
+    accountName: wanted,
+  }));
 }
 
 export function azureFileStore(handleFor = fileHandle): Store {
@@ -129,5 +143,27 @@ export function azureFileSource(handleFor = fileHandle): SourceReader {
       etagNow: async () => normalizeEtag((await src.client.getProperties({ abortSignal: signal })).etag ?? ""),
     };
     return source;
+  };
+}
+
+/** An Azure file read through this process, for strategy "stream" (here, so that S3-only and Blob paths never load the Files SDK). */
+export function openFile(handleFor = fileHandle): SourceOpener {
+  return async (location, credentials, signal) => {
+    const file = fileOf(location);
+    const { client } = handleFor(file, credentials as AzureCredentials | undefined);
+    try {
+      const download = await client.download(0, undefined, { abortSignal: signal });
+      return {
+        label: fileUri(file),
+        etag: normalizeEtag(download.etag ?? ""),
+        contentLength: download.contentLength ?? 0,
+        contentType: download.contentType,
+        metadata: download.metadata,
+        body: download.readableStreamBody as Readable,
+      };
+    } catch (e) {
+      if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${fileUri(file)} does not exist; check source.azureFile`, { cause: e });
+      throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${fileUri(file)}`, "source");
+    }
   };
 }

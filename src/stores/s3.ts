@@ -10,6 +10,7 @@ import type { Locator, S3Credentials, S3Locator } from "../args";
 import { normalizeEtag } from "../diff";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
+import { ClientCache } from "./clientCache";
 import type { ObjectState, Store } from "./types";
 
 /** The narrow part of the SDK client the S3 backend uses, so tests can fake it. */
@@ -18,19 +19,36 @@ export type S3Api = Pick<S3Client, "send">;
 /** Builds clients inside provider calls only: SDK clients do not survive serialization. */
 export type S3ClientFactory = (location: S3Locator, credentials?: S3Credentials) => S3Api;
 
-export const newS3Client: S3ClientFactory = (location, credentials) =>
-  new S3Client({
+const s3Clients = new ClientCache<S3Client>();
+/** Sockets per cached client (per endpoint and credential): the SDK's default is 50. */
+const MAX_SOCKETS = 256;
+
+/**
+ * One client per endpoint, region, path style and credential, reused by every call in this
+ * provider process (see clientCache.ts). Built on first use, at run time: never serialized.
+ */
+export const newS3Client: S3ClientFactory = (location, credentials) => {
+  const config = {
     region: location.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (location.endpoint ? "us-east-1" : undefined),
     endpoint: location.endpoint,
     forcePathStyle: location.forcePathStyle ?? (location.endpoint ? true : undefined),
-    // Without a static key the SDK's default chain runs here, in the provider, at run time.
     // A copy: the SDK marks the object it is given ($source), and ours goes back into state.
     credentials: credentials && { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
-    followRegionRedirects: true,
-    // S3-compatible servers reject the newer default checksum trailers on some requests.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+  };
+  return s3Clients.get(config, () =>
+    new S3Client({
+      ...config,
+      // Without a static key the SDK's default chain runs here, in the provider, at run time;
+      // the client keeps what it resolved (and refreshes it before it expires).
+      followRegionRedirects: true,
+      // S3-compatible servers reject the newer default checksum trailers on some requests.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      // Shared by every resource in flight, each of which may run several part copies at once.
+      requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } },
+    }),
+  );
+};
 
 export function s3Of(location: Locator): S3Locator {
   if (!("s3" in location)) throw new CopyError("Unsupported", "expected an s3 location");
