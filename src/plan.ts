@@ -11,11 +11,15 @@ export const S3_LIMITS = {
 } as const;
 
 /**
- * Defaults for S3 to S3. Above the threshold, parts copied in parallel finish sooner than
- * one CopyObject, whose time grows with size on a single server-side stream.
+ * Defaults for S3 to S3. On AWS, above the threshold, parts copied in parallel finish sooner than
+ * one CopyObject, whose time grows with size on a single server-side stream. S3-compatible servers
+ * (a custom endpoint) copy in place: one CopyObject took 0.46 s for 1 GiB on Ceph RGW (a reference
+ * count, no data moved) against 7.4 s as parts, and 3.1 s against 16.7 s on moto (bench P1), so
+ * there a single copy is used up to S3's 5 GiB limit. Part size and concurrency: P1's sweep.
  */
 export const S3_DEFAULTS = {
   singleCopyThresholdBytes: 1 * GiB,
+  compatibleSingleCopyThresholdBytes: 5 * GiB,
   partSizeBytes: 128 * MiB,
   concurrency: 8,
 } as const;
@@ -26,6 +30,8 @@ export type S3Plan =
 
 export interface S3PlanInput {
   sizeBytes: number;
+  /** The destination is an S3-compatible server (a custom endpoint that is not AWS). */
+  compatibleServer?: boolean;
   strategy?: Strategy;
   partSizeBytes?: number;
   concurrency?: number;
@@ -49,7 +55,8 @@ export function planS3Copy(input: S3PlanInput): S3Plan {
   }
   // An empty object has no byte range to copy as a part.
   if (sizeBytes === 0) return { strategy: "copy" };
-  if (strategy === "auto" && sizeBytes <= S3_DEFAULTS.singleCopyThresholdBytes && input.partSizeBytes === undefined) {
+  const threshold = input.compatibleServer ? S3_DEFAULTS.compatibleSingleCopyThresholdBytes : S3_DEFAULTS.singleCopyThresholdBytes;
+  if (strategy === "auto" && sizeBytes <= threshold && input.partSizeBytes === undefined) {
     return { strategy: "copy" };
   }
   const partSizeBytes = input.partSizeBytes ?? defaultPartSize(sizeBytes);

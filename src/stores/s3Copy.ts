@@ -36,12 +36,14 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
         throw new CopyError("SourceChanged", `${s3Uri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
       }
       const size = head.ContentLength ?? 0;
-      const plan = planS3Copy({ sizeBytes: size, strategy: options.strategy, partSizeBytes: options.partSizeBytes, concurrency: options.concurrency });
-      await abortLeftoverUploads(dst, destination, signal, log);
+      const plan = planS3Copy({ sizeBytes: size, compatibleServer: isCompatibleServer(destination), strategy: options.strategy, partSizeBytes: options.partSizeBytes, concurrency: options.concurrency });
+      // Uploads a killed run left on this key. A single copy starts none, so it need not wait for the sweep.
+      const sweep = abortLeftoverUploads(dst, destination, signal, log);
+      if (plan.strategy === "multipart") await sweep;
       const job: Job = { src, dst, source, destination, head, options, signal, log };
       request.onStarted();
       log.info(`copying ${s3Uri(source, source.versionId)} to ${s3Uri(destination)}: ${formatBytes(size)}, ${plan.strategy === "copy" ? "one CopyObject" : `${plan.partCount} parts of ${formatBytes(plan.partSizeBytes)}, ${plan.concurrency} at a time`}`);
-      const written = plan.strategy === "copy" ? await copyObject(job) : await multipartCopy(job, plan.partSizeBytes, plan.concurrency);
+      const written = plan.strategy === "copy" ? (await Promise.all([copyObject(job), sweep]))[0] : await multipartCopy(job, plan.partSizeBytes, plan.concurrency);
       if (written.tags) await ensureTags(job, written.tags, written.versionId);
       const after = await headS3(dst, destination, written.versionId, signal, "destination");
       if (!after) throw new CopyError("CopyFailed", `${s3Uri(destination)} is missing right after the copy reported success`);
@@ -59,6 +61,16 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
       throw s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
     }
   };
+}
+
+/** A custom endpoint that is not AWS's own (AWS endpoints can be given too: FIPS, dual-stack, VPC). */
+export function isCompatibleServer(location: S3Locator): boolean {
+  if (!location.endpoint) return false;
+  try {
+    return !/(^|\.)amazonaws\.com(\.cn)?$/i.test(new URL(location.endpoint).hostname);
+  } catch {
+    return true;
+  }
 }
 
 interface Job {

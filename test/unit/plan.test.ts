@@ -22,6 +22,13 @@ test("auto uses one CopyObject up to the threshold and multipart above it", () =
   assert.ok(plan.strategy === "multipart" && plan.partCount === Math.ceil((6 * GiB) / plan.partSizeBytes));
 });
 
+test("on AWS auto copies once up to 1 GiB; on an S3-compatible server up to 5 GiB, where a copy is in place (bench P1)", () => {
+  assert.equal(planS3Copy({ sizeBytes: 1 * GiB + 1 }).strategy, "multipart");
+  assert.equal(planS3Copy({ sizeBytes: 5 * GiB, compatibleServer: true }).strategy, "copy");
+  assert.equal(planS3Copy({ sizeBytes: 5 * GiB + 1, compatibleServer: true }).strategy, "multipart");
+  assert.equal(planS3Copy({ sizeBytes: 2 * GiB, compatibleServer: true, partSizeBytes: 64 * MiB }).strategy, "multipart");
+});
+
 test("a single copy is never planned above 5 GiB", () => {
   assert.equal(codeOf(() => planS3Copy({ sizeBytes: 5 * GiB + 1, strategy: "copy" })), "InvalidInput");
   assert.equal(planS3Copy({ sizeBytes: 5 * GiB, strategy: "copy" }).strategy, "copy");

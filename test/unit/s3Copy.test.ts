@@ -2,7 +2,7 @@
 // AWS's 412 on CopySourceIfMatch, part failures, and limits that moto and Ceph RGW do not enforce.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { s3ToS3 } from "pulumi-copied-object/dist/stores/s3Copy.js";
+import { isCompatibleServer, s3ToS3 } from "pulumi-copied-object/dist/stores/s3Copy.js";
 import { isCopyError } from "pulumi-copied-object/dist/errors.js";
 import { silentLogger } from "pulumi-copied-object/dist/operation.js";
 import type { CopyRequest } from "pulumi-copied-object/dist/stores/types.js";
@@ -191,4 +191,15 @@ test("a multipart copy without permission to read the source's tags goes ahead u
   await s3ToS3(() => fake.client)(request({ log, options: { strategy: "multipart", partSizeBytes: 5 * MiB } }));
   assert.equal(fake.calls.find((c) => c.name === "CreateMultipartUpload")?.input.Tagging, undefined);
   assert.match(warnings.join("\n"), /tags could not be read/);
+});
+
+test("S3-compatible servers are told from AWS by the endpoint's host", () => {
+  const at = (endpoint?: string) => ({ bucket: "b", key: "k", ...(endpoint ? { endpoint } : {}) });
+  assert.equal(isCompatibleServer(at()), false);
+  assert.equal(isCompatibleServer(at("https://s3-fips.us-east-1.amazonaws.com")), false);
+  assert.equal(isCompatibleServer(at("https://bucket.vpce-1a2b.s3.us-east-1.vpce.amazonaws.com")), false);
+  assert.equal(isCompatibleServer(at("https://s3.cn-north-1.amazonaws.com.cn")), false);
+  assert.equal(isCompatibleServer(at("http://127.0.0.1:9000")), true);
+  assert.equal(isCompatibleServer(at("https://minio.example.com")), true);
+  assert.equal(isCompatibleServer(at("https://amazonaws.com.example.org")), true);
 });
