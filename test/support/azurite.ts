@@ -4,7 +4,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import fs from "node:fs";
 import { tmpdir } from "node:os";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
@@ -36,12 +38,20 @@ const PRIMARY = {
 };
 const MAIN = fileURLToPath(new URL("../../node_modules/azurite/dist/src/blob/main.js", import.meta.url));
 
-export async function startAzurite(): Promise<Azurite> {
+export interface AzuriteOptions {
+  /**
+   * Keep blobs in a temporary folder (removed at stop) rather than in memory. In memory, Azurite
+   * frees deleted blobs only at its 10-minute GC: three rounds of 1 GiB copies held about 8 GiB.
+   */
+  onDisk?: boolean;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const secondary = { name: "account2", key: randomBytes(64).toString("base64") };
   const failures: string[] = [];
   // A port freed by freePort() can be taken before Azurite binds it: retry on a fresh one.
   for (let attempt = 0; attempt < 3; attempt++) {
-    const result = await launch(await freePort(), [PRIMARY, secondary]);
+    const result = await launch(await freePort(), [PRIMARY, secondary], options);
     if (typeof result !== "string") return result;
     failures.push(result);
     if (!/EADDRINUSE|address already in use/i.test(result)) break;
@@ -50,8 +60,11 @@ export async function startAzurite(): Promise<Azurite> {
 }
 
 /** Resolves to the running Azurite, or to why it did not start. */
-async function launch(port: number, accounts: Array<{ name: string; key: string }>): Promise<Azurite | string> {
-  const args = ["--blobHost", "127.0.0.1", "--blobPort", String(port), "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry", "--loose"];
+async function launch(port: number, accounts: Array<{ name: string; key: string }>, options: AzuriteOptions): Promise<Azurite | string> {
+  const location = options.onDisk ? fs.mkdtempSync(path.join(tmpdir(), "azurite-")) : undefined;
+  const remove = () => location && fs.rmSync(location, { recursive: true, force: true });
+  const persistence = location ? ["--location", location] : ["--inMemoryPersistence"];
+  const args = ["--blobHost", "127.0.0.1", "--blobPort", String(port), ...persistence, "--skipApiVersionCheck", "--disableTelemetry", "--loose"];
   // Its own process group, so stop() ends anything it spawned too.
   const child = spawn(process.execPath, [MAIN, ...args], {
     cwd: tmpdir(), // in memory it writes nothing, but keep any stray file out of the repo
@@ -75,9 +88,13 @@ async function launch(port: number, accounts: Array<{ name: string; key: string 
   const deadline = Date.now() + 20_000;
   while (!ready) {
     const outcome = await Promise.race([exited, sleep(100)]);
-    if (typeof outcome === "string") return `${outcome}\n${output}`.trim();
+    if (typeof outcome === "string") {
+      remove();
+      return `${outcome}\n${output}`.trim();
+    }
     if (Date.now() > deadline) {
       killGroup(child, "SIGKILL");
+      remove();
       return `Azurite did not listen on ${endpoint} within 20 s\n${output}`.trim();
     }
   }
@@ -94,7 +111,10 @@ async function launch(port: number, accounts: Array<{ name: string; key: string 
     endpoint,
     accounts: { primary, secondary: second },
     pid: child.pid!,
-    stop: () => stopGroup(child),
+    stop: async () => {
+      await stopGroup(child);
+      remove();
+    },
   };
 }
 
