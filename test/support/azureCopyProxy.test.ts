@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { BlobSASPermissions, type BlobBeginCopyFromURLOptions, type BlobBeginCopyFromUrlPollState, type BlobClient, type BlobServiceClient, type ContainerClient } from "@azure/storage-blob";
@@ -25,6 +26,7 @@ async function startCopy(client: BlobClient, source: string, options: BlobBeginC
   const state = poller.getOperationState() as BlobBeginCopyFromUrlPollState;
   return { copyId: state.copyId, copyStatus: state.isCompleted ? state.result?.copyStatus : "pending" };
 }
+const MiB = 1024 * 1024;
 const readSas = () => ({ permissions: BlobSASPermissions.parse("r"), expiresOn: new Date(Date.now() + 3600_000) });
 
 const PAGE = "<p>served by a plain web server</p>\n".repeat(20);
@@ -267,6 +269,54 @@ describe("azureCopyProxy (simulation of Azure's asynchronous copy)", () => {
     start = Date.now();
     await client.getProperties();
     assert.ok(Date.now() - start < 290);
+  });
+
+  test("timed: pending at 0 bytes while queued, then progress in whole steps growing with time, then success at the scripted instant", async () => {
+    const step = 8 * MiB;
+    const { client, path } = destination({ durationMs: 2000, queuedMs: 500, totalBytes: 150 * MiB, stepBytes: step, final: "success" });
+    const started = await startCopy(client, source());
+    assert.equal(started.copyStatus, "pending");
+    const startedAt = proxy.peek(path)!.startedAt;
+    const queued = await client.getProperties();
+    assert.equal(queued.copyStatus, "pending");
+    assert.equal(queued.copyProgress, `0/${150 * MiB}`);
+    await sleep(startedAt + 1250 - performance.now());
+    const middle = await client.getProperties();
+    const bytes = Number(middle.copyProgress?.split("/")[0]);
+    const elapsed = performance.now() - startedAt;
+    assert.equal(middle.copyStatus, "pending");
+    assert.equal(middle.copyCompletedOn, undefined);
+    assert.equal(bytes % step, 0, "whole steps");
+    // Linear after the queue: at least what had been copied 1250 ms in, less one step; no more than now.
+    assert.ok(bytes >= ((1250 - 500) / 1500) * 150 * MiB - step && bytes <= ((elapsed - 500) / 1500) * 150 * MiB, `${bytes} bytes at ${elapsed.toFixed(0)} ms`);
+    // It ends at its instant without being read: no read between the last one and the peek.
+    await sleep(startedAt + 2100 - performance.now());
+    const view = proxy.peek(path)!;
+    assert.equal(view.status, "success");
+    assert.equal(view.completedAt, startedAt + 2000);
+    assert.equal(view.polls, 2);
+    assert.equal(view.readsAt.length, 2);
+    const done = await client.getProperties();
+    assert.equal(done.copyStatus, "success");
+    assert.equal(done.copyProgress, `${150 * MiB}/${150 * MiB}`);
+    // The completion time is the scripted instant's, to the second (the header's precision).
+    const expected = Date.now() - (performance.now() - view.completedAt!);
+    assert.ok(Math.abs(done.copyCompletedOn!.getTime() - expected) <= 1000, `${done.copyCompletedOn?.toISOString()} vs ${new Date(expected).toISOString()}`);
+    assert.equal(proxy.peek(path)!.readsAt.length, 3, "reads after the end are counted too");
+    assert.equal((await client.downloadToBuffer()).toString(), BODY);
+  });
+
+  test("timed: a copy that ends failed while nobody reads it; Abort after its instant is 409 NoPendingCopyOperation", async () => {
+    const { client, path } = destination({ durationMs: 400, final: "failed", description: "simulated failure" });
+    const { copyId } = await startCopy(client, source());
+    await sleep(500);
+    await assert.rejects(client.abortCopyFromURL(copyId!), { statusCode: 409, code: "NoPendingCopyOperation" });
+    const props = await client.getProperties();
+    assert.equal(props.copyStatus, "failed");
+    assert.equal(props.copyStatusDescription, "simulated failure");
+    assert.equal(props.contentLength, 0);
+    assert.equal(proxy.peek(path)!.completedAt, proxy.peek(path)!.startedAt + 400);
+    assert.throws(() => proxy.arm(path, { durationMs: 100, queuedMs: 100, final: "success" }), /queuedMs/);
   });
 });
 

@@ -15,6 +15,18 @@
  * checks the source host against the Host header (forwarded unchanged) and fetches it through us.
  * It proves our state machine and the requests we send, not Azure's timing: label tests using it.
  *
+ * Two ways to script a copy's end (`arm`):
+ * - by polls (`pendingPolls`): the copy ends on the N+1th read, whenever it comes; progress grows
+ *   by 1/(N+1) of the total per read. For state-machine tests, which must not depend on time.
+ * - by time (`durationMs`), a SIMULATION of a copy's timing for benchmarks: the copy ends at a
+ *   fixed instant, start + durationMs, whether or not anyone reads it, so how late a client
+ *   notices can be measured. Optionally `queuedMs` at 0 bytes first (Azure schedules copies;
+ *   how long they queue is not documented: the figure is the caller's assumption). Then
+ *   x-ms-copy-progress grows linearly with time, in whole `stepBytes` (the service reports
+ *   progress in chunks, not per byte; the real chunk size is undocumented). The clock is
+ *   `performance.now()` of this process: `startedAt`, `completedAt` and `readsAt` in `peek()`
+ *   are on it. x-ms-copy-completion-time is that instant in UTC, not the read's.
+ *
  * With `accounts`, it also plays the service's read of a source Azurite cannot reach (a web
  * server, an S3 presigned GET URL; see azureUrlFetch.ts): Azurite still judges auth and SAS, the
  * proxy GETs the source itself (no redirects; a refusal is a synchronous CannotVerifyCopySource),
@@ -27,15 +39,27 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { isExternal, keyOf, md5, putBlob, putBlobHeaders, readSource, send, writeError, type AccountKeys, type Answer } from "./azureUrlFetch.ts";
 
-export interface CopyScript {
-  /** How many Get Blob (Properties) answers say `pending` before the final state. */
-  pendingPolls: number;
+interface ScriptEnd {
   /** `aborted` here means aborted by someone else. */
   final: "success" | "failed" | "aborted";
   description?: string;
   /** The total in x-ms-copy-progress; by default the blob's real size. */
   totalBytes?: number;
 }
+export interface PolledScript extends ScriptEnd {
+  /** How many Get Blob (Properties) answers say `pending` before the final state. */
+  pendingPolls: number;
+}
+/** SIMULATION of a copy's timing: see the header. */
+export interface TimedScript extends ScriptEnd {
+  /** From the Copy Blob's answer to the final state, in ms; the copy ends then even if nobody reads it. */
+  durationMs: number;
+  /** The first part of durationMs spent queued, reporting 0 bytes. @default 0 */
+  queuedMs?: number;
+  /** Progress is reported in whole steps of this many bytes. @default total/128, at most 8 MiB, at least 1 */
+  stepBytes?: number;
+}
+export type CopyScript = PolledScript | TimedScript;
 export interface AzureCopyProxyOptions {
   /** Switches on the simulated read of sources Azurite cannot reach; the keys sign the Put Blob that stands for such a copy. */
   accounts?: AccountKeys;
@@ -43,6 +67,19 @@ export interface AzureCopyProxyOptions {
   sourceTimeoutMs?: number;
 }
 export interface RequestInfo { method: string; path: string; query: Record<string, string>; headers: http.IncomingHttpHeaders }
+/** A simulated copy as the service holds it. Times are performance.now() of this process. */
+export interface CopyView {
+  copyId: string;
+  status: string;
+  /** Reads answered `pending` (by polls: including the read that ended it). */
+  polls: number;
+  /** When Copy Blob was answered. */
+  startedAt: number;
+  /** When it ended: the script's instant for a timed copy, the ending read or abort otherwise. */
+  completedAt?: number;
+  /** Every Get Blob (Properties) of the destination since the copy started, pending or not. */
+  readsAt: number[];
+}
 export interface AzureCopyProxy {
   endpoint: string;
   /** Every request in arrival order; `path` is decoded, `status` is what the client got. */
@@ -53,7 +90,7 @@ export interface AzureCopyProxy {
   /** Makes the next Copy Blob to `path` ("/account/container/blob") pending, then plays `script`. */
   arm(path: string, script: CopyScript): void;
   /** The simulated copy on `path`, as the service holds it; unlike a read, looking does not advance it. */
-  peek(path: string): { copyId: string; status: string; polls: number } | undefined;
+  peek(path: string): CopyView | undefined;
   /** Holds matching requests `ms` before forwarding them; returns a function that removes the rule. */
   setDelay(predicate: (req: RequestInfo) => boolean, ms: number): () => void;
   close(): Promise<void>;
@@ -61,7 +98,14 @@ export interface AzureCopyProxy {
 
 type Status = "pending" | CopyScript["final"];
 /** `source` is set for the copies the proxy made itself, whose copy properties Azurite never had. */
-interface Copy { script: CopyScript; copyId: string; status: Status; polls: number; bytes: number; total?: number; completedOn?: string; description?: string; source?: string }
+interface Copy {
+  script: CopyScript; copyId: string; status: Status; polls: number; bytes: number; total?: number;
+  completedOn?: string; description?: string; source?: string;
+  startedAt: number; completedAt?: number; readsAt: number[];
+}
+
+const MiB = 1024 * 1024;
+const isTimed = (script: CopyScript): script is TimedScript => "durationMs" in script;
 
 const DESCRIPTIONS = { failed: '500 InternalError "Copy failed."', aborted: "The copy operation was aborted." };
 const MESSAGES = {
@@ -87,10 +131,19 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
   // A fresh upstream connection per request, so no idle socket holds the test process open.
   const agent = new http.Agent({ keepAlive: false });
 
-  const finish = (copy: Copy, status: Status) => {
-    Object.assign(copy, { status, completedOn: new Date().toUTCString() });
+  /** Ends the copy, at `at` (performance.now()) when that instant is already past. */
+  const finish = (copy: Copy, status: Status, at = performance.now()) => {
+    const wallClock = Date.now() - (performance.now() - at);
+    Object.assign(copy, { status, completedAt: at, completedOn: new Date(wallClock).toUTCString() });
     if (status === "failed" || status === "aborted") copy.description = copy.script.description ?? DESCRIPTIONS[status];
   };
+  /** A timed copy whose instant has passed has ended, read or not. */
+  const advance = (copy: Copy | undefined) => {
+    if (copy?.status !== "pending" || !isTimed(copy.script)) return;
+    const end = copy.startedAt + copy.script.durationMs;
+    if (performance.now() >= end) finish(copy, copy.script.final, end);
+  };
+  const track = (script: CopyScript, copyId: string, extra: Partial<Copy> = {}): Copy => ({ script, copyId, status: "pending", polls: 0, bytes: 0, startedAt: performance.now(), readsAt: [], ...extra });
 
   const server = http.createServer(async (req, res) => {
     const url = new URL(req.url ?? "/", "http://proxy");
@@ -103,6 +156,7 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
 
     const { method, path, query, headers } = info;
     const copy = copies.get(path);
+    advance(copy);
     const plainPut = method === "PUT" && query.comp === undefined;
     // Copy Blob, not its synchronous cousins (Copy Blob From URL, Put Blob From URL).
     const isCopy = plainPut && !!headers["x-ms-copy-source"] && headers["x-ms-requires-sync"] !== "true" && !headers["x-ms-blob-type"];
@@ -139,14 +193,23 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
       const script = armed.get(path);
       if (isCopy && ok && script) {
         armed.delete(path);
-        copies.set(path, { script, copyId: String(out["x-ms-copy-id"]), status: "pending", polls: 0, bytes: 0 });
+        copies.set(path, track(script, String(out["x-ms-copy-id"])));
         out["x-ms-copy-status"] = "pending";
       }
       if (isRead && ok && copy) {
         if (copy.source) Object.assign(out, { "x-ms-copy-id": copy.copyId, "x-ms-copy-source": copy.source });
         const total = (copy.total ??= copy.script.totalBytes ?? totalOf(out));
-        if (copy.status === "pending" && ++copy.polls > copy.script.pendingPolls) finish(copy, copy.script.final);
-        if (copy.status === "pending") copy.bytes = Math.floor((total * copy.polls) / (copy.script.pendingPolls + 1));
+        const { script } = copy;
+        copy.readsAt.push(performance.now());
+        if (isTimed(script)) {
+          if (copy.status === "pending") {
+            copy.polls++;
+            copy.bytes = timedProgress(script, total, performance.now() - copy.startedAt);
+          }
+        } else {
+          if (copy.status === "pending" && ++copy.polls > script.pendingPolls) finish(copy, script.final);
+          if (copy.status === "pending") copy.bytes = Math.floor((total * copy.polls) / (script.pendingPolls + 1));
+        }
         out["x-ms-copy-status"] = copy.status;
         out["x-ms-copy-progress"] = `${copy.status === "success" ? total : copy.bytes}/${total}`;
         delete out["x-ms-copy-status-description"];
@@ -199,7 +262,7 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
     const script = sync ? undefined : armed.get(path);
     if (script) armed.delete(path);
     const total = script?.totalBytes ?? (read.kind === "read" ? body.length : (read.expected ?? read.received));
-    const copy: Copy = { script: script ?? { pendingPolls: 0, final: "success" }, copyId: randomUUID(), status: "pending", polls: 0, bytes: 0, total, source };
+    const copy = track(script ?? { pendingPolls: 0, final: "success" }, randomUUID(), { total, source });
     if (read.kind === "broken") {
       // Accepted, then lost: pending until the script's polls are spent, then failed.
       const description = `500 InternalError "The copy source (HTTP ${read.status}) broke off after ${read.received} of ${read.expected ?? "?"} bytes."`;
@@ -224,10 +287,16 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
     requests,
     aborts,
     fetches,
-    arm: (path, script) => void armed.set(path, script),
+    arm(path, script) {
+      if (isTimed(script) && !((script.queuedMs ?? 0) >= 0 && (script.queuedMs ?? 0) < script.durationMs)) {
+        throw new Error(`azureCopyProxy.arm: queuedMs (${script.queuedMs}) must be ≥ 0 and below durationMs (${script.durationMs})`);
+      }
+      armed.set(path, script);
+    },
     peek(path) {
       const copy = copies.get(path);
-      return copy && { copyId: copy.copyId, status: copy.status, polls: copy.polls };
+      advance(copy);
+      return copy && { copyId: copy.copyId, status: copy.status, polls: copy.polls, startedAt: copy.startedAt, completedAt: copy.completedAt, readsAt: [...copy.readsAt] };
     },
     setDelay(predicate, ms) {
       const rule = { predicate, ms };
@@ -240,6 +309,15 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
       server.close(() => resolve());
     }),
   };
+}
+
+/** Bytes copied `elapsedMs` into a timed copy that is still pending: linear after the queue, in whole steps, below the total. */
+function timedProgress(script: TimedScript, total: number, elapsedMs: number): number {
+  const queued = script.queuedMs ?? 0;
+  if (elapsedMs <= queued || total <= 0) return 0;
+  const step = Math.max(1, script.stepBytes ?? Math.min(8 * MiB, Math.floor(total / 128)));
+  const done = (total * Math.min(1, (elapsedMs - queued) / (script.durationMs - queued)));
+  return Math.min(total - 1, Math.floor(done / step) * step);
 }
 
 function decode(path: string): string {
