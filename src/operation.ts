@@ -93,15 +93,21 @@ export const DEFAULT_POLL_SCHEDULE: PollSchedule = { minMs: 500, maxMs: 30_000, 
  * When to look again. From two progress readings it estimates the time left and waits half
  * of it, so a long copy is polled rarely and its end is noticed within about `minMs`.
  * Without a usable rate it backs off exponentially from `minMs`.
+ * The rate is not trusted beyond what it saw: a reading at 0 bytes may predate a queued copy's
+ * start (its rate would be too low, and the wait minutes too long: bench P3 measured 110–160 s
+ * late on a 2-minute copy), and no wait exceeds twice the interval the rate was measured over.
+ * Once bytes move without a rate, it looks again after 4 × `minMs` for a second reading.
  */
 export function nextPollDelayMs(schedule: PollSchedule, polls: number, previous?: ProgressReading, latest?: ProgressReading): number {
   if (schedule.fixedMs !== undefined) return schedule.fixedMs;
   const clamp = (ms: number, max: number) => Math.min(max, Math.max(schedule.minMs, Math.round(ms)));
-  if (previous && latest && latest.total > 0 && latest.bytes > previous.bytes && latest.atMs > previous.atMs) {
-    const rate = (latest.bytes - previous.bytes) / (latest.atMs - previous.atMs);
-    const remainingMs = (latest.total - latest.bytes) / rate;
-    return clamp(remainingMs / 2, schedule.maxEstimatedMs);
+  if (previous && latest && previous.bytes > 0 && latest.total > 0 && latest.bytes > previous.bytes && latest.atMs > previous.atMs) {
+    const spanMs = latest.atMs - previous.atMs;
+    const remainingMs = (latest.total - latest.bytes) / ((latest.bytes - previous.bytes) / spanMs);
+    return clamp(Math.min(remainingMs / 2, 2 * spanMs), schedule.maxEstimatedMs);
   }
+  // Moving, with no rate yet (it was queued, or this is the first reading): look again soon for one.
+  if (latest && latest.bytes > 0) return clamp(4 * schedule.minMs, schedule.maxMs);
   return clamp(schedule.minMs * 2 ** Math.min(polls, 10), schedule.maxMs);
 }
 
