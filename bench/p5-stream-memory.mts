@@ -95,7 +95,8 @@ export async function run({ rounds, quick }: BenchOptions): Promise<void> {
         return { ...out, mibPerSecond: sizeMiB / (out.ms / 1000) };
       },
     };
-    const variants = quick ? [] : (process.env.BENCH_P5_VARIANTS ?? "").split(",").filter(Boolean).map((v) => {
+    // Part size × parts in flight (the stream's memory), either side of the default 8 MiB × 4.
+    const variants = quick ? [] : (process.env.BENCH_P5_VARIANTS ?? "5x2,16x4").split(",").filter(Boolean).map((v) => {
       const [part, conc] = v.split("x").map(Number);
       return ours(`ours, ${part} MiB × ${conc}`, "variant", { partSizeBytes: part * MiB, concurrency: conc });
     });

@@ -83,7 +83,8 @@ $(if [[ ${CEPH_OBJECTSTORE:-memstore} == bluestore ]]; then cat <<'BLUESTORE'
 # took 17 GiB of RSS for one 6 GiB copy and was OOM-killed).
 osd objectstore = bluestore
 bluestore block create = true
-bluestore block size = 107374182400
+# Capped: bluestore does not give freed space back to the file, which grew to 68 GB over P1.
+bluestore block size = 34359738368
 osd memory target = 1073741824
 BLUESTORE
 else cat <<'MEMSTORE'
