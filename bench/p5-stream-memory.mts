@@ -13,6 +13,7 @@ import { CopiedObject } from "pulumi-copied-object";
 import { startAzurite } from "../test/support/azurite.ts";
 import { blobService } from "../test/support/azurite.ts";
 import { MiniEngine } from "../test/support/engine.ts";
+import { generated } from "../test/support/generated.ts";
 import { ProviderHost, registerUnderMocks } from "../test/support/providerHost.ts";
 import { repoRoot } from "../test/support/s3rig.ts";
 import { s3Client, startS3Server } from "../test/support/s3server.ts";
@@ -137,17 +138,3 @@ function peakRss(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024;
 }
 
-/** 1 MiB chunks of one random block, each stamped with its index, hashed as they are made. */
-function generated(totalMiB: number, hash: ReturnType<typeof createHash>): Readable {
-  const block = randomBytes(MiB);
-  let i = 0;
-  return new Readable({
-    read() {
-      if (i === totalMiB) return void this.push(null);
-      const chunk = Buffer.from(block);
-      chunk.writeUInt32BE(i++, 0);
-      hash.update(chunk);
-      this.push(chunk);
-    },
-  });
-}

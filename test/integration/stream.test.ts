@@ -8,6 +8,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { CreateBucketCommand, GetObjectCommand, HeadObjectCommand, ListMultipartUploadsCommand, type S3Client } from "@aws-sdk/client-s3";
+import { generated } from "../support/generated.ts";
 import { HostCallError } from "../support/providerHost.ts";
 import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
 import { codeOf } from "../support/s3rig.ts";
@@ -56,27 +57,12 @@ async function bucket(): Promise<string> {
 }
 const to = (b: string, key: string) => ({ s3: { bucket: b, key, endpoint: s3.endpoint, forcePathStyle: true } });
 
-// STREAM_TEST_MIB shrinks the large test while debugging; CI runs the full 1 GiB.
-/** 1 MiB chunks of one random block, each stamped with its index, hashed as they are made. */
-function generated(totalMiB: number, hash: ReturnType<typeof createHash>): Readable {
-  const block = randomBytes(MiB);
-  let i = 0;
-  return new Readable({
-    read() {
-      if (i === totalMiB) return void this.push(null);
-      const chunk = Buffer.from(block);
-      chunk.writeUInt32BE(i++, 0);
-      hash.update(chunk);
-      this.push(chunk);
-    },
-  });
-}
-
 function peakRssMiB(pid: number): number {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   return Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
+// STREAM_TEST_MIB shrinks the large test while debugging; CI runs the full 1 GiB.
 test("1 GiB from Azure Blob to S3, streamed: the same bytes, and the provider's peak RSS stays bounded", async (t) => {
   const primary = rig.azurite.accounts.primary;
   const container = await rig.container(primary);
