@@ -3,59 +3,20 @@
  * Everything here is pure: `check` runs it before any request is sent.
  */
 
-import { UNKNOWN, checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
-import { LOCATOR_KEYS, validateAzureBlobLocator, validateAzureFileLocator, validateCredentials, validateS3Locator, validateUrlLocator } from "./locators";
+import { canonicalServiceUrl, resolveAzureAccount, type AccountFields } from "./azureAccount";
+import { identityOf, sameBase, sameService, serviceLabel, type Env } from "./identity";
+import { isRefusal, PAIRS, routeOf, STRATEGIES, type Refusal, type Strategy } from "./plan";
+import { GiB, MiB } from "./values";
+import { UNKNOWN, checkBoolean, containsUnknown, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
+import {
+  LOCATOR_KEYS, locatorKind, validateAzureBlobLocator, validateAzureFileLocator, validateCredentials, validateS3Locator, validateUrlLocator,
+  type AzureBlobLocator, type AzureCredentials, type AzureFileLocator, type Locator, type LocatorKind, type S3Credentials, type S3Locator,
+} from "./locators";
 
-export { UNKNOWN, isUnknown };
+export { UNKNOWN, containsUnknown, isUnknown, locatorKind };
+export type { Strategy };
+export type { AzureBlobLocator, AzureCredentials, AzureFileLocator, Locator, LocatorKind, S3Credentials, S3Locator };
 
-export interface S3Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
-
-export interface S3Locator {
-  bucket: string;
-  key: string;
-  /** Source only: copy this version (how a version is promoted over the current one). */
-  versionId?: string;
-  region?: string;
-  /** An S3-compatible server, e.g. `http://127.0.0.1:9000`. */
-  endpoint?: string;
-  forcePathStyle?: boolean;
-  credentials?: S3Credentials;
-}
-
-export type AzureCredentials = { accountKey: string } | { sasToken: string } | { connectionString: string };
-
-export interface AzureBlobLocator {
-  accountUrl?: string;
-  account?: string;
-  container: string;
-  blob: string;
-  snapshot?: string;
-  versionId?: string;
-  credentials?: AzureCredentials;
-}
-
-export interface AzureFileLocator {
-  accountUrl?: string;
-  account?: string;
-  share: string;
-  path: string;
-  shareSnapshot?: string;
-  credentials?: AzureCredentials;
-}
-
-export type Locator =
-  | { s3: S3Locator }
-  | { azureBlob: AzureBlobLocator }
-  | { azureFile: AzureFileLocator }
-  | { url: string };
-
-export type LocatorKind = "s3" | "azureBlob" | "azureFile" | "url";
-
-export type Strategy = "auto" | "copy" | "multipart" | "blocks" | "sync" | "stream";
 
 export interface CopyOptions {
   metadata?: Record<string, string>;
@@ -97,45 +58,33 @@ export interface Failure {
 }
 
 export const DEFAULT_TIMEOUT_SECONDS = 3600;
-export const MiB = 1024 * 1024;
-export const GiB = 1024 * MiB;
 
-const OPTION_KEYS = [
-  "metadata", "tags", "contentType", "cacheControl", "contentDisposition", "contentEncoding",
-  "contentLanguage", "storageClass", "accessTier", "serverSideEncryption", "kmsKeyId", "sourceEtag",
-  "strategy", "partSizeBytes", "concurrency", "timeoutSeconds", "pollIntervalSeconds", "trackSource", "verify",
-] as const;
+/**
+ * What a change of each option does to a copy that exists. `content` options shape the stored result, so a
+ * change re-copies in place. `tuning` options only shape how a copy runs, so a change writes nothing. A
+ * `guard` (sourceEtag) re-copies only when it asks for content other than what was copied. Every option
+ * must be classified here: the type refuses a new one that is not.
+ */
+export const OPTION_EFFECT = {
+  metadata: "content", tags: "content", contentType: "content", cacheControl: "content", contentDisposition: "content",
+  contentEncoding: "content", contentLanguage: "content", storageClass: "content", accessTier: "content",
+  serverSideEncryption: "content", kmsKeyId: "content", sourceEtag: "guard",
+  strategy: "tuning", partSizeBytes: "tuning", concurrency: "tuning", timeoutSeconds: "tuning", pollIntervalSeconds: "tuning",
+  trackSource: "tuning", verify: "tuning",
+} as const satisfies Record<keyof CopyOptions, "content" | "tuning" | "guard">;
+
+export type OptionKey = keyof typeof OPTION_EFFECT;
+export const OPTION_KEYS = Object.keys(OPTION_EFFECT) as OptionKey[];
 const TOP_KEYS = ["source", "destination", "sourceCredentials", "destinationCredentials", ...OPTION_KEYS];
-const STRATEGIES: readonly Strategy[] = ["auto", "copy", "multipart", "blocks", "sync", "stream"];
 const S3_STORAGE_CLASSES = [
   "STANDARD", "REDUCED_REDUNDANCY", "STANDARD_IA", "ONEZONE_IA", "INTELLIGENT_TIERING", "GLACIER",
   "DEEP_ARCHIVE", "GLACIER_IR", "OUTPOSTS", "SNOW", "EXPRESS_ONEZONE",
 ];
 const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
-/** Stores this release can copy between, and the pairs. The others are typed but rejected at check. */
-const SUPPORTED_KINDS: readonly LocatorKind[] = ["s3", "azureBlob", "azureFile", "url"];
-const SUPPORTED_PAIRS = [
-  "s3->s3", "azureBlob->azureBlob", "url->azureBlob", "s3->azureBlob", "azureFile->azureBlob", "azureFile->azureFile", "azureBlob->azureFile",
-  "azureBlob->s3", "azureFile->s3", "url->s3",
-];
-/** Pairs with no server-side path: the bytes must pass through the provider, so the user opts in. */
-const STREAM_ONLY_PAIRS = ["azureBlob->s3", "azureFile->s3", "url->s3"];
-
-/** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
-export function containsUnknown(value: unknown): boolean {
-  if (value === UNKNOWN) return true;
-  if (Array.isArray(value)) return value.some(containsUnknown);
-  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
-  return false;
-}
-
-export function locatorKind(locator: Locator): LocatorKind {
-  return Object.keys(locator)[0] as LocatorKind;
-}
 
 /** Validates what `check` receives. Returns every failure, so one preview shows them all. */
-export function validateInputs(news: Record<string, unknown>): Failure[] {
+export function validateInputs(news: Record<string, unknown>, env: Env = {}): Failure[] {
   const failures: Failure[] = [];
   const fail = (property: string, reason: string) => failures.push({ property, reason });
 
@@ -147,8 +96,12 @@ export function validateInputs(news: Record<string, unknown>): Failure[] {
   const destinationKind = validateLocator(news.destination, "destination", fail);
   validateCredentials(news.sourceCredentials, sourceKind, "source", fail);
   validateCredentials(news.destinationCredentials, destinationKind, "destination", fail);
+  validateAccountAgreement(news.source, news.sourceCredentials, sourceKind, "source", fail);
+  validateAccountAgreement(news.destination, news.destinationCredentials, destinationKind, "destination", fail);
   validateOptions(news, destinationKind, fail);
-  if (sourceKind && destinationKind) validatePair(news as unknown as WireInputs, sourceKind, destinationKind, fail);
+  // Identity is asked only of locators that passed their own rules: a malformed one names nothing.
+  const located = !failures.some((f) => /^(source|destination)(\.|$)/.test(f.property));
+  if (sourceKind && destinationKind) validatePair(news as unknown as WireInputs, sourceKind, destinationKind, located ? env : undefined, fail);
   return failures;
 }
 
@@ -172,10 +125,6 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
   if (typed === "url" && where === "destination") {
     fail("destination.url", "a URL can only be a source: nothing can be written to it. Copy to an s3, azureBlob or azureFile destination.");
     return undefined;
-  }
-  if (!SUPPORTED_KINDS.includes(typed)) {
-    fail(`${where}.${typed}`, `${typed} locations are not supported yet by this release of pulumi-copied-object; only s3 is. Upgrade the package when ${typed} support lands.`);
-    return typed;
   }
   const body = value[kind];
   if (typed === "s3") validateS3Locator(body, `${where}.s3`, where, fail);
@@ -266,63 +215,47 @@ function validateAzureBlobOptions(news: Record<string, unknown>, fail: Fail): vo
   }
 }
 
-function validatePair(inputs: WireInputs, sourceKind: LocatorKind, destinationKind: LocatorKind, fail: Fail): void {
-  if (!SUPPORTED_KINDS.includes(sourceKind) || !SUPPORTED_KINDS.includes(destinationKind)) return;
-  if (!SUPPORTED_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
-    const why = destinationKind === "azureFile"
-      ? "Copy File reads only Azure Files and Azure Blob sources; copy into a blob instead, or stage the object in Azure Blob first."
-      : "it copies S3 to S3; Azure Blob, Azure Files, S3 or a URL to Azure Blob; Azure Blob or Files to Azure Files; and, streamed, Azure or a URL to S3.";
-    return void fail("destination", `copying ${sourceKind} to ${destinationKind} is not supported: ${why}`);
-  }
-  if (STREAM_ONLY_PAIRS.includes(`${sourceKind}->${destinationKind}`)) {
-    if (inputs.strategy !== "stream") {
-      fail("strategy", `S3 cannot copy from ${sourceKind === "url" ? "a URL" : `Azure ${sourceKind === "azureBlob" ? "Blob" : "Files"}`} server-side, so the bytes would pass through the machine running Pulumi. Set strategy: "stream" to accept that (memory stays within partSizeBytes × concurrency), or copy within one cloud.`);
-    }
-    return;
-  }
-  if (destinationKind === "azureFile" && inputs.strategy !== undefined && inputs.strategy !== "auto" && inputs.strategy !== "copy") {
-    return void fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`);
-  }
-  if (sourceKind === "azureFile" && destinationKind === "azureFile" && !containsUnknown([inputs.source, inputs.destination])) {
-    // Azure Files paths are case-insensitive; a leading "/" is dropped.
-    const src = (inputs.source as { azureFile: AzureFileLocator }).azureFile;
-    const dst = (inputs.destination as { azureFile: AzureFileLocator }).azureFile;
-    const samePath = (a: string, b: string) => String(a).replace(/^\/+/, "").toLowerCase() === String(b).replace(/^\/+/, "").toLowerCase();
-    if ((src.accountUrl ?? src.account) === (dst.accountUrl ?? dst.account) && src.share === dst.share && samePath(src.path, dst.path) && src.shareSnapshot === undefined) {
-      return void fail("destination.azureFile.path", "is the source file itself. To restore a file from a share snapshot, set source.azureFile.shareSnapshot; otherwise copy to another path.");
-    }
-  }
-  if (destinationKind === "azureBlob" && sourceKind !== "azureBlob") {
-    if (inputs.strategy === "multipart" || inputs.strategy === "stream") fail("strategy", `"${inputs.strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) or "blocks".`);
-    return;
-  }
-  if (sourceKind === "azureBlob" && destinationKind === "azureBlob") return validateBlobPair(inputs, fail);
+/**
+ * The pair and strategy (plan.ts's table), with the services S3 to S3 needs, and an object copied onto
+ * itself; both asked of identity.ts, which alone decides "same object" and "same service".
+ */
+function validatePair(inputs: WireInputs, from: LocatorKind, to: LocatorKind, env: Env | undefined, fail: Fail): void {
   const strategy = inputs.strategy;
-  if (strategy === "blocks" || strategy === "sync") {
-    fail("strategy", `"${strategy}" is an Azure Blob strategy; for S3 to S3 use "auto", "copy" or "multipart".`);
+  const source = env && identityOf(inputs.source, inputs.sourceCredentials, env);
+  const destination = env && identityOf(inputs.destination, inputs.destinationCredentials, env);
+  if (isUnknown(strategy) || (strategy !== undefined && !STRATEGIES.includes(strategy))) {
+    if (!PAIRS[`${from}->${to}`]) fail("destination", (routeOf(from, to) as Refusal).reason);
+    return;
   }
-  if (strategy === "stream") {
-    fail("strategy", "\"stream\" sends the data through the machine running Pulumi; S3 to S3 always has a server-side path. Use \"auto\", \"copy\" or \"multipart\".");
-  }
-  if (sourceKind === "s3" && destinationKind === "s3" && !containsUnknown([inputs.source, inputs.destination])) {
-    const src = (inputs.source as { s3: S3Locator }).s3;
-    const dst = (inputs.destination as { s3: S3Locator }).s3;
-    if (src.bucket === dst.bucket && src.key === dst.key && (src.endpoint ?? "") === (dst.endpoint ?? "") && src.versionId === undefined) {
-      fail("destination.s3.key", "is the source object itself. To promote an older version over the current one, set source.s3.versionId; otherwise copy to another key.");
-    }
+  const services = source && destination ? { same: sameService(source, destination), source: serviceLabel(source), destination: serviceLabel(destination) } : undefined;
+  const route = routeOf(from, to, strategy, services);
+  if (isRefusal(route)) return void fail(route.property, route.reason);
+  if (source && destination && sameBase(source, destination) && !source.version) {
+    const [field, what, how] = SELF_COPY[to];
+    fail(`destination.${to}.${field}`, `is the source ${what} itself. ${how}`);
   }
 }
 
+const SELF_COPY: Record<LocatorKind, [string, string, string]> = {
+  s3: ["key", "object", "To promote an older version over the current one, set source.s3.versionId; otherwise copy to another key."],
+  azureBlob: ["blob", "blob", "To promote a snapshot or version over the base blob, set source.azureBlob.snapshot or versionId; otherwise copy to another blob."],
+  azureFile: ["path", "file", "To restore a file from a share snapshot, set source.azureFile.shareSnapshot; otherwise copy to another path."],
+  url: ["url", "URL", ""],
+};
 
-function validateBlobPair(inputs: WireInputs, fail: Fail): void {
-  if (inputs.strategy === "multipart" || inputs.strategy === "stream") {
-    fail("strategy", `"${inputs.strategy}" does not apply to Azure Blob to Azure Blob; use "auto", "copy" (async Copy Blob), "blocks" (Put Block From URL) or "sync" (Copy Blob From URL, up to 256 MiB).`);
-  }
-  if (containsUnknown([inputs.source, inputs.destination])) return;
-  const src = (inputs.source as { azureBlob: AzureBlobLocator }).azureBlob;
-  const dst = (inputs.destination as { azureBlob: AzureBlobLocator }).azureBlob;
-  const sameAccount = (src.accountUrl ?? src.account) === (dst.accountUrl ?? dst.account);
-  if (sameAccount && src.container === dst.container && src.blob === dst.blob && src.snapshot === undefined && src.versionId === undefined) {
-    fail("destination.azureBlob.blob", "is the source blob itself. To promote a snapshot or version over the base blob, set source.azureBlob.snapshot or versionId; otherwise copy to another blob.");
+/** A connection string decides the endpoint: an account or URL that names another one is a contradiction, caught here. */
+function validateAccountAgreement(value: unknown, credentials: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
+  if ((kind !== "azureBlob" && kind !== "azureFile") || !isPlainObject(value) || !isPlainObject(credentials) || containsUnknown([value, credentials])) return;
+  const fields = value[kind] as AccountFields;
+  if (typeof credentials.connectionString !== "string" || !isPlainObject(fields) || (fields.account === undefined && fields.accountUrl === undefined)) return;
+  const service = kind === "azureBlob" ? "blob" : "file";
+  const actual = resolveAzureAccount({}, { connectionString: credentials.connectionString }, {}, service);
+  if (!actual) return;
+  // An account name must be the connection string's; an account URL, its endpoint.
+  const field = fields.accountUrl !== undefined ? "accountUrl" : "account";
+  const named = field === "accountUrl" ? canonicalServiceUrl(String(fields.accountUrl)) : fields.account;
+  if (named !== (field === "accountUrl" ? actual.url : actual.accountName)) {
+    const theirs = field === "accountUrl" ? actual.url : `account ${actual.accountName}`;
+    fail(`${where}.${kind}.${field}`, `names ${named}, but credentials.connectionString is for ${theirs} (${actual.url}), where requests would go. Give the connection string of that account, or remove ${field}.`);
   }
 }

@@ -9,6 +9,14 @@ export function isUnknown(value: unknown): boolean {
   return value === UNKNOWN;
 }
 
+/** Deep check, for rules that need a whole value (e.g. comparing locators) during preview. */
+export function containsUnknown(value: unknown): boolean {
+  if (value === UNKNOWN) return true;
+  if (Array.isArray(value)) return value.some(containsUnknown);
+  if (value && typeof value === "object") return Object.values(value).some(containsUnknown);
+  return false;
+}
+
 export function checkStringMap(value: unknown, path: string, fail: Fail, keyPattern?: RegExp, keyRule?: string): void {
   if (value === undefined || isUnknown(value)) return;
   if (!isPlainObject(value)) return void fail(path, `must be a map of strings, e.g. { team: "data" } (got ${show(value)}).`);

@@ -1,53 +1,77 @@
-import { containsUnknown, locatorKind, type Locator, type WireInputs } from "./args";
-import type { CopyOutputs } from "./operation";
+/**
+ * What a change of inputs does to a copy that exists. Pure. The rule: copy again only when the stored
+ * result would differ. A different destination object is a replace; a different source object or
+ * pinned version, a content option, an unfinished copy, drift or a changed source is an in-place
+ * re-copy; everything else (tuning, respellings of the same objects, credentials) is an update that
+ * stores the new arguments and writes nothing.
+ */
+import { OPTION_EFFECT, OPTION_KEYS, type WireInputs } from "./args";
+import { identityOf, objectId, sameObject, type Env, type ObjectIdentity } from "./identity";
+import type { CopyState } from "./state";
+import { normalizeEtag } from "./values";
 
 /** The source as it is now, read by the provider for `trackSource`. */
 export type SourceNow = { etag: string; versionId?: string } | "missing";
 
 export interface DiffDecision {
   changes: boolean;
-  /** Input paths whose change needs a new destination; empty for an in-place re-copy. */
+  /** Input paths whose change needs a new destination; empty for an in-place update. */
   replaces: string[];
-  /** Why there are changes, in words, for logs and for `update` to decide whether to copy. */
-  reasons: string[];
+  /** Why the object must be copied again. Empty: the update writes nothing. */
+  recopy: string[];
+  /** Changes that write nothing. */
+  tuning: string[];
+  /** Worth saying, though no reason to change (a source that is gone). */
+  warnings: string[];
 }
 
-export const CREDENTIALS_ONLY = "credentials changed";
+export function decideDiff(olds: CopyState, news: WireInputs, env: Env, sourceNow?: SourceNow): DiffDecision {
+  const was = olds.args;
+  const decision: DiffDecision = { changes: false, replaces: [], recopy: [], tuning: [], warnings: [] };
+  const { replaces, recopy, tuning } = decision;
 
-/**
- * A changed destination is a replace. A changed source, option or source content is an
- * update, which re-copies in place. Changed credentials alone are an update that copies nothing.
- */
-export function decideDiff(olds: CopyOutputs, news: WireInputs, sourceNow?: SourceNow): DiffDecision {
-  const reasons: string[] = [];
-  const replaces: string[] = [];
-  const previous = olds.args;
-
-  if (!sameDestination(previous.destination, news.destination)) {
+  const oldDestination = identityOf(was.destination, olds.destinationCredentials, env);
+  const newDestination = identityOf(news.destination, news.destinationCredentials, env);
+  if (!sameObject(oldDestination, newDestination)) {
     replaces.push("destination");
-    reasons.push("the destination changed");
-  } else if (!deepEqual(previous.destination, news.destination)) {
-    reasons.push("the destination's addressing changed");
+    recopy.push(`the destination changed (${named(oldDestination)} → ${named(newDestination)})`);
+  } else if (!deepEqual(was.destination, news.destination)) {
+    tuning.push(`the destination is spelt differently (the same object, ${named(newDestination)})`);
   }
-  if (!deepEqual(previous.source, news.source)) reasons.push("the source changed");
-  for (const key of optionKeys(previous, news)) {
-    if (!deepEqual((previous as Record<string, unknown>)[key], (news as unknown as Record<string, unknown>)[key])) reasons.push(`${key} changed`);
+
+  const oldSource = identityOf(was.source, olds.sourceCredentials, env);
+  const newSource = identityOf(news.source, news.sourceCredentials, env);
+  if (!sameObject(oldSource, newSource)) recopy.push(`the source changed (${named(oldSource)} → ${named(newSource)})`);
+  else if (!deepEqual(was.source, news.source)) tuning.push(`the source is spelt differently (the same object, ${named(newSource)})`);
+
+  for (const key of OPTION_KEYS) {
+    const before = (was as Record<string, unknown>)[key];
+    const after = (news as unknown as Record<string, unknown>)[key];
+    if (deepEqual(before, after)) continue;
+    const effect: string = OPTION_EFFECT[key];
+    // A new pin asks for content not yet copied only when it names another ETag than the one copied.
+    const askedAnew = effect === "guard" && typeof after === "string" && normalizeEtag(after) !== normalizeEtag(olds.sourceEtag ?? "");
+    (effect === "content" || askedAnew ? recopy : tuning).push(`${key} changed`);
   }
-  if (olds.copyStatus !== "success") reasons.push(`the last copy did not finish (${olds.copyStatus})`);
-  if (olds.destinationDrift) reasons.push(olds.destinationDrift);
-  if (news.trackSource !== false && sourceNow) {
+  if (!deepEqual(olds.sourceCredentials, news.sourceCredentials) || !deepEqual(olds.destinationCredentials, news.destinationCredentials)) {
+    tuning.push("credentials changed");
+  }
+  if (olds.copyStatus !== "success") recopy.push(`the last copy did not finish (${olds.copyStatus})`);
+  if (olds.destinationDrift) recopy.push(olds.destinationDrift);
+  if (sourceNow === "missing") {
+    decision.warnings.push(`the source ${named(newSource)} no longer exists; the copy is kept as it was`);
+    if (recopy.length) decision.warnings.push(`copying again (${recopy.join("; ")}) needs the source: restore it, or undo the change`);
+  } else if (sourceNow && news.trackSource !== false) {
     const drift = sourceDrift(olds, sourceNow);
-    if (drift) reasons.push(drift);
+    if (drift) recopy.push(drift);
   }
-  if (reasons.length === 0 && (!deepEqual(olds.sourceCredentials, news.sourceCredentials) || !deepEqual(olds.destinationCredentials, news.destinationCredentials))) {
-    reasons.push(CREDENTIALS_ONLY);
-  }
-  return { changes: reasons.length > 0, replaces, reasons };
+  decision.changes = replaces.length + recopy.length + tuning.length > 0;
+  return decision;
 }
 
-/** Whether the source read now differs from the one copied. */
-export function sourceDrift(olds: CopyOutputs, now: SourceNow): string | undefined {
-  if (now === "missing") return "the source no longer exists";
+/** Whether the source read now differs from the one copied. A source that is gone is not drift. */
+export function sourceDrift(olds: CopyState, now: SourceNow): string | undefined {
+  if (now === "missing") return undefined;
   if (olds.sourceVersionId && now.versionId && olds.sourceVersionId !== now.versionId) {
     return `the source has a new version (${now.versionId}, copied ${olds.sourceVersionId})`;
   }
@@ -57,32 +81,15 @@ export function sourceDrift(olds: CopyOutputs, now: SourceNow): string | undefin
   return undefined;
 }
 
-/** The same stored object, whatever the addressing details (region, path style). */
-export function sameDestination(a: Locator, b: Locator): boolean {
-  if (containsUnknown(b)) return false;
-  if (locatorKind(a) !== locatorKind(b)) return false;
-  if ("s3" in a && "s3" in b) {
-    return a.s3.bucket === b.s3.bucket && a.s3.key === b.s3.key && (a.s3.endpoint ?? "") === (b.s3.endpoint ?? "");
-  }
-  if ("azureFile" in a && "azureFile" in b) {
-    const account = (l: typeof a.azureFile) => l.accountUrl ?? l.account;
-    return account(a.azureFile) === account(b.azureFile) && a.azureFile.share === b.azureFile.share && a.azureFile.path.replace(/^\/+/, "") === b.azureFile.path.replace(/^\/+/, "");
-  }
-  if ("azureBlob" in a && "azureBlob" in b) {
-    const account = (l: typeof a.azureBlob) => l.accountUrl ?? l.account;
-    return account(a.azureBlob) === account(b.azureBlob) && a.azureBlob.container === b.azureBlob.container && a.azureBlob.blob === b.azureBlob.blob;
-  }
-  return deepEqual(a, b);
+/** Whether trackSource asks for the source to be read: unchanged source object, not pinned to a version. */
+export function shouldReadSource(olds: CopyState, news: WireInputs, env: Env): boolean {
+  if (news.trackSource === false) return false;
+  const now = identityOf(news.source, news.sourceCredentials, env);
+  return !!now && !now.version && sameObject(identityOf(olds.args.source, olds.sourceCredentials, env), now);
 }
 
-/** ETags arrive quoted from AWS and moto, and unquoted from Ceph RGW. */
-export function normalizeEtag(etag: string): string {
-  return etag.replace(/^W\//, "").replace(/^"+|"+$/g, "");
-}
-
-function optionKeys(a: object, b: object): string[] {
-  const ignored = new Set(["source", "destination", "sourceCredentials", "destinationCredentials", "__provider"]);
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !ignored.has(k)).sort();
+function named(id: ObjectIdentity | undefined): string {
+  return id ? objectId(id) : "not known until apply";
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -10,4 +10,4 @@ export type {
   Strategy,
 } from "./args";
 export { CopyError, isCopyError, codeOfMessage, type CopyErrorCode } from "./errors";
-export type { CopyStatus } from "./operation";
+export type { CopyStatus } from "./state";

@@ -1,15 +1,15 @@
 /**
- * The dynamic provider's methods. The serialized shim in copiedObject.ts requires this
- * file by package name inside each call, so every call runs the installed version.
- * Thin: rules live in args/diff/plan, remote work in stores/.
+ * The dynamic provider's methods. The serialized shim in copiedObject.ts requires this file by
+ * package name inside each call, so every call runs the installed version, whatever release wrote
+ * the state. Thin: inputs → check (args) → diff (diff) → copy, delete, refresh (pipeline) → outputs
+ * (state). Every state is read through upgradeState first.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { DEFAULT_TIMEOUT_SECONDS, containsUnknown, validateInputs, type WireInputs } from "./args";
-import { CREDENTIALS_ONLY, decideDiff, deepEqual, sourceDrift, type SourceNow } from "./diff";
-import { CopyError, isCopyError } from "./errors";
-import { abortReason, operationSignal, withoutUndefined, type CopyOutputs, type CopyStatus, type Logger } from "./operation";
-import { shutdownSignal, trackInflight } from "./shutdown";
-import { copierFor, storeFor, type CopyOutcome } from "./stores";
+import { validateInputs, type WireInputs } from "./args";
+import { decideDiff, shouldReadSource, sourceDrift, type DiffDecision } from "./diff";
+import type { Logger } from "./operation";
+import { copy, idOf, readSourceNow, refresh, remove } from "./pipeline";
+import { jsonSafe, tunedState, upgradeState } from "./state";
 
 const log: Logger = {
   info: (message) => void pulumi.log.info(message),
@@ -17,161 +17,56 @@ const log: Logger = {
   progress: (message) => void pulumi.log.info(message, undefined, undefined, true),
 };
 
-/** Short calls (HEAD, DELETE, LIST) get this long, whatever timeoutSeconds says. */
-const QUICK_CALL_SECONDS = 120;
+/** Read at each call: the provider process's environment is the user's, and is never stored. */
+const env = () => process.env;
 
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
-  return { inputs: withoutUndefined(news), failures: validateInputs(news) };
+  return { inputs: jsonSafe(news), failures: validateInputs(news, env()) };
 }
 
-export async function diff(_id: string, olds: CopyOutputs, news: WireInputs): Promise<pulumi.dynamic.DiffResult> {
-  if (!olds.args) return { changes: true };
-  const decision = decideDiff(olds, news, await trackedSource(olds, news));
-  // DiffResult has no room for reasons, and "why is this re-copying?" is the first question.
-  if (decision.changes) log.info(`${decision.replaces.length ? "replace" : "update"}: ${decision.reasons.join("; ")}`);
+export async function diff(_id: string, olds: Record<string, unknown>, news: WireInputs): Promise<pulumi.dynamic.DiffResult> {
+  const state = upgradeState(olds);
+  const now = shouldReadSource(state, news, env()) ? await readSourceNow(news.source, news.sourceCredentials, log) : undefined;
+  const decision = decideDiff(state, news, env(), now);
+  for (const warning of decision.warnings) log.warn(warning);
+  // DiffResult has no room for reasons, and "why is this copying again?" is the first question.
+  if (decision.changes) log.info(`${planned(decision)}: ${[...decision.recopy, ...decision.tuning].join("; ")}`);
   return { changes: decision.changes, replaces: decision.replaces, deleteBeforeReplace: false };
 }
 
 export async function create(inputs: WireInputs): Promise<pulumi.dynamic.CreateResult> {
-  const id = storeFor(inputs.destination).describe(inputs.destination);
-  const outs = await copy(inputs, id, undefined);
-  return { id, outs };
+  const id = idOf(inputs, env());
+  return { id, outs: await copy(inputs, undefined, id, env(), log) };
 }
 
-export async function update(id: string, olds: CopyOutputs, news: WireInputs): Promise<pulumi.dynamic.UpdateResult> {
-  const decision = decideDiff(olds, news);
-  if (decision.reasons.length === 1 && decision.reasons[0] === CREDENTIALS_ONLY) {
-    const now = await trackedSource(olds, news);
-    if (!now || !sourceDrift(olds, now)) {
-      log.info("only credentials changed; the destination is left as it is");
-      return { outs: withoutUndefined({ ...olds, sourceCredentials: news.sourceCredentials, destinationCredentials: news.destinationCredentials }) };
-    }
+export async function update(id: string, olds: Record<string, unknown>, news: WireInputs): Promise<pulumi.dynamic.UpdateResult> {
+  const state = upgradeState(olds);
+  const decision = decideDiff(state, news, env());
+  const why = [...decision.recopy];
+  if (!why.length && shouldReadSource(state, news, env())) {
+    const now = await readSourceNow(news.source, news.sourceCredentials, log);
+    const drift = now && sourceDrift(state, now);
+    if (drift) why.push(drift);
   }
-  return { outs: await copy(news, id, olds) };
-}
-
-export async function read(id: string, props: CopyOutputs): Promise<pulumi.dynamic.ReadResult> {
-  if (!props.args) return { id, props };
-  const { destination } = props.args;
-  const now = await quick((signal) => storeFor(destination).head(destination, props.destinationCredentials, signal, "destination"));
-  if (!now) return {};
-  const drift =
-    props.versionId && now.versionId && now.versionId !== props.versionId
-      ? `the destination's current version is ${now.versionId}, not ${props.versionId} written by this resource`
-      : props.etag && now.etag !== props.etag
-        ? `the destination's content changed outside Pulumi (ETag ${now.etag}, wrote ${props.etag})`
-        : undefined;
-  const { destinationDrift: _previous, ...rest } = props;
-  return { id, props: withoutUndefined({ ...rest, ...(drift ? { destinationDrift: drift } : {}), contentLength: now.contentLength, lastModified: now.lastModified }) };
-}
-
-async function remove(_id: string, props: CopyOutputs): Promise<void> {
-  if (!props.args) return;
-  const { destination } = props.args;
-  const store = storeFor(destination);
-  const versionIds = [props.versionId, ...(props.priorVersionIds ?? [])].filter((v): v is string => !!v);
-  await quick(async (signal) => {
-    await store.abandonLeftovers(destination, props.destinationCredentials, signal, log);
-    if (props.copyStatus === "success" || props.etag) {
-      await store.remove(destination, props.destinationCredentials, versionIds, signal, log);
-    }
-  });
-}
-export { remove as delete };
-
-/** Runs the copy with its deadline; a failure after the first write carries partial state. */
-async function copy(inputs: WireInputs, id: string, olds: CopyOutputs | undefined): Promise<CopyOutputs> {
-  const started = Date.now();
-  const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
-  const operation = operationSignal(timeoutSeconds, shutdownSignal());
-  let wrote = false;
-  let copyId: string | undefined;
-  try {
-    const outcome = await trackInflight(() =>
-      copierFor(inputs.source, inputs.destination)({
-        source: inputs.source,
-        destination: inputs.destination,
-        sourceCredentials: inputs.sourceCredentials,
-        destinationCredentials: inputs.destinationCredentials,
-        options: inputs,
-        signal: operation.signal,
-        log,
-        onStarted: (started) => {
-          wrote = true;
-          copyId = started?.copyId ?? copyId;
-        },
-      }),
-    );
-    return outputsOf(inputs, olds, outcome, Date.now() - started);
-  } catch (e) {
-    const error = isCopyError(e) ? e : operation.signal.aborted ? abortReason(operation.signal) : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
-    // A destination that does not exist was never written: nothing to keep.
-    if (!wrote || error.code === "DestinationNotFound") throw error;
-    const status: CopyStatus = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
-    // Kept by the engine as a partial result, so the next up re-copies and destroy cleans up.
-    // The host sends these as they are, and the engine keeps them as the resource's outputs:
-    // without __provider, a later delete could not load its provider.
-    const partial = withoutUndefined({
-      ...(olds ?? {}),
-      ...argsAndCredentials(inputs),
-      copyStatus: status,
-      copyId: copyId ?? olds?.copyId,
-      durationMs: Date.now() - started,
-      __provider: (inputs as { __provider?: string }).__provider,
-    });
-    throw Object.assign(error, { id, properties: partial, reasons: [error.message] });
-  } finally {
-    operation.dispose();
+  if (!why.length) {
+    log.info(`update writes nothing (${decision.tuning.join("; ") || "no change to the copy"}); the copy is kept as it is`);
+    return { outs: tunedState(state, news) };
   }
+  return { outs: await copy(news, state, id, env(), log, why) };
 }
 
-function outputsOf(inputs: WireInputs, olds: CopyOutputs | undefined, outcome: CopyOutcome, durationMs: number): CopyOutputs {
-  // Versions this resource wrote before, kept so delete can remove them and only them.
-  const sameObject = olds && storeFor(olds.args.destination).describe(olds.args.destination) === storeFor(inputs.destination).describe(inputs.destination);
-  const prior = sameObject ? [olds.versionId, ...(olds.priorVersionIds ?? [])].filter((v): v is string => !!v && v !== outcome.versionId) : [];
-  return withoutUndefined({
-    ...argsAndCredentials(inputs),
-    etag: outcome.etag,
-    versionId: outcome.versionId,
-    ...(prior.length ? { priorVersionIds: prior } : {}),
-    sourceEtag: outcome.sourceEtag,
-    sourceVersionId: outcome.sourceVersionId,
-    contentLength: outcome.contentLength,
-    lastModified: outcome.lastModified,
-    copyId: outcome.copyId,
-    copyStatus: "success",
-    strategy: outcome.strategy,
-    durationMs,
-  });
+export async function read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
+  const state = upgradeState(props);
+  const refreshed = await refresh(state, env(), log, shouldReadSource(state, { ...state.args, sourceCredentials: state.sourceCredentials }, env()));
+  return refreshed ? { id, props: refreshed } : {};
 }
 
-function argsAndCredentials(inputs: WireInputs): Pick<CopyOutputs, "args" | "sourceCredentials" | "destinationCredentials"> {
-  const { sourceCredentials, destinationCredentials, ...args } = inputs as WireInputs & { __provider?: unknown };
-  delete (args as { __provider?: unknown }).__provider;
-  return { args, sourceCredentials, destinationCredentials };
+async function remove_(_id: string, props: Record<string, unknown>): Promise<void> {
+  await remove(upgradeState(props), log);
 }
+export { remove_ as delete };
 
-/** The source as it is now, when trackSource asks and a read can tell something new. */
-async function trackedSource(olds: CopyOutputs, news: WireInputs): Promise<SourceNow | undefined> {
-  if (news.trackSource === false || containsUnknown(news.source) || !deepEqual(olds.args.source, news.source)) return undefined;
-  // A pinned version or snapshot never changes.
-  if ("s3" in news.source && news.source.s3.versionId) return undefined;
-  if ("azureBlob" in news.source && (news.source.azureBlob.versionId || news.source.azureBlob.snapshot)) return undefined;
-  if ("azureFile" in news.source && news.source.azureFile.shareSnapshot) return undefined;
-  try {
-    const now = await quick((signal) => storeFor(news.source).head(news.source, news.sourceCredentials, signal, "source"));
-    return now ? { etag: now.etag, versionId: now.versionId } : "missing";
-  } catch (e) {
-    log.warn(`could not read the source to see whether it changed (${(e as Error).message}); assuming it did not`);
-    return undefined;
-  }
-}
-
-async function quick<T>(work: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const operation = operationSignal(QUICK_CALL_SECONDS, shutdownSignal());
-  try {
-    return await trackInflight(() => work(operation.signal));
-  } finally {
-    operation.dispose();
-  }
+function planned(decision: DiffDecision): string {
+  if (decision.replaces.length) return "replace";
+  return decision.recopy.length ? "update, copying again" : "update that writes nothing";
 }

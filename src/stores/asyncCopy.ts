@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { CopyOptions } from "../args";
 import { CopyError } from "../errors";
-import { abortReason, DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type Logger, type ProgressReading } from "../operation";
-import { formatBytes } from "../plan";
-import { blobFailure, codeOf, statusOf } from "./azureBlob";
-import type { CopySource } from "./copySources";
+import { abortReason, type Logger } from "../operation";
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "./pollSchedule";
+import { formatBytes } from "../values";
+import { azureFailure, codeOf, statusOf, type AzureKind } from "./azure";
+import type { CopySource } from "./types";
 
 /** What Get Blob Properties and Get File Properties both say of a copy. */
 export interface CopyProperties {
@@ -70,10 +71,10 @@ interface PropertiesClient<T> {
 }
 
 /** A destination's properties, or undefined while it does not exist. */
-export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSignal, doing: string): Promise<T | undefined> {
+export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSignal, doing: string, kind: AzureKind): Promise<T | undefined> {
   return client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
     if (statusOf(e) === 404) return undefined;
-    throw blobFailure(e, signal, doing, "destination");
+    throw azureFailure(e, signal, doing, "destination", kind);
   });
 }
 
@@ -84,13 +85,13 @@ export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSi
  */
 export async function startCopy(
   start: () => Promise<string>, client: PropertiesClient<CopyProperties & { copySource?: string }>,
-  sourceUrl: string, signal: AbortSignal, log: Logger, where: string,
+  sourceUrl: string, signal: AbortSignal, log: Logger, where: string, kind: AzureKind,
 ): Promise<string> {
   try {
     return await start();
   } catch (e) {
     if (codeOf(e) !== "PendingCopyOperation" || signal.aborted) throw e;
-    const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`);
+    const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`, kind);
     if (props?.copyStatus !== "pending" || !props.copyId || withoutQuery(props.copySource) !== withoutQuery(sourceUrl)) throw e;
     log.info(`${where} is already copying from this source (copy ${props.copyId}, started by a retried request); waiting for it`);
     return props.copyId;
@@ -102,8 +103,10 @@ export function withoutQuery(url: string | undefined): string {
 }
 
 /** Aborts a copy a killed run left pending on the destination; returns how many (0 or 1). */
-export async function abortLeftoverCopy<T extends CopyProperties>(client: PropertiesClient<T>, abort: (copyId: string) => Promise<void>, signal: AbortSignal, where: string): Promise<number> {
-  const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`);
+export async function abortLeftoverCopy<T extends CopyProperties>(
+  client: PropertiesClient<T>, abort: (copyId: string) => Promise<void>, signal: AbortSignal, where: string, kind: AzureKind,
+): Promise<number> {
+  const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`, kind);
   if (props?.copyStatus !== "pending" || !props.copyId) return 0;
   await abort(props.copyId);
   return 1;

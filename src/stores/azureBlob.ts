@@ -1,12 +1,17 @@
 import { DefaultAzureCredential } from "@azure/identity";
-import { BlobServiceClient, RestError, StorageSharedKeyCredential, type BlobClient } from "@azure/storage-blob";
-import type { AzureBlobLocator, AzureCredentials, Locator } from "../args";
-import { normalizeEtag } from "../diff";
+import { BlobServiceClient, StorageSharedKeyCredential, type BlobClient } from "@azure/storage-blob";
+import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
+import type { AzureBlobLocator, AzureCredentials, Locator } from "../locators";
 import { abortReason, type Logger } from "../operation";
+import { normalizeEtag } from "../values";
+import { azureError, azureFailure, azureState, codeOf, heldByUs, statusOf } from "./azure";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import { ClientCache } from "./clientCache";
-import type { ObjectState, Store } from "./types";
+import type { Readable } from "node:stream";
+import type { ObjectState, SourceOpener, Store } from "./types";
+
+export { codeOf, statusOf };
 
 /** A blob client and what can sign for its account (for a source SAS), built inside provider calls only. */
 export interface BlobHandle {
@@ -35,9 +40,8 @@ type BlobAccount = Omit<BlobHandle, "client" | "service"> & { service: BlobServi
 const blobAccounts = new ClientCache<BlobAccount>();
 
 /**
- * Credentials in the documented order: the locator's own, then AZURE_STORAGE_CONNECTION_STRING,
- * then AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY (for that account), then DefaultAzureCredential.
- * The account's service client is reused across calls for the same account and credential
+ * The account and credential as azureAccount.ts resolves them (the same answer identity.ts names the
+ * object by). The account's service client is reused across calls for the same account and credential
  * (clientCache.ts), so a DefaultAzureCredential token is fetched once, not per copy.
  */
 export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): BlobHandle {
@@ -46,33 +50,29 @@ export function blobHandle(location: AzureBlobLocator, credentials?: AzureCreden
 }
 
 function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): BlobAccount {
-  const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
-  const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.blob.core.windows.net` : undefined);
-  const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
-  const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
-  if (connectionString && (given?.connectionString || !wanted || accountOfConnectionString(connectionString) === wanted)) {
-    return blobAccounts.get({ connectionString }, () => {
-      const service = BlobServiceClient.fromConnectionString(connectionString);
-      const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
-      const sasToken = /SharedAccessSignature=([^;]+)/i.exec(connectionString)?.[1];
-      return { accountName: service.accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
-    });
-  }
-  if (!accountUrl || !wanted) {
+  const resolved = resolveAzureAccount(location, credentials, env, "blob");
+  if (!resolved) {
     throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
   }
-  const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
-  if (key) {
-    return blobAccounts.get({ accountUrl, wanted, key }, () => {
-      const sharedKey = new StorageSharedKeyCredential(wanted, key);
-      return { accountName: wanted, service: new BlobServiceClient(accountUrl, sharedKey), sharedKey };
-    });
+  const { url, accountName, auth } = resolved;
+  switch (auth.kind) {
+    case "connectionString":
+      return blobAccounts.get({ connectionString: auth.connectionString }, () => {
+        const service = BlobServiceClient.fromConnectionString(auth.connectionString);
+        const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
+        const sasToken = parseConnectionString(auth.connectionString).SharedAccessSignature;
+        return { accountName: service.accountName || accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
+      });
+    case "key":
+      return blobAccounts.get({ url, accountName, key: auth.key }, () => {
+        const sharedKey = new StorageSharedKeyCredential(accountName, auth.key);
+        return { accountName, service: new BlobServiceClient(url, sharedKey), sharedKey };
+      });
+    case "sas":
+      return blobAccounts.get({ url, accountName, sas: auth.sas }, () => ({ accountName, service: new BlobServiceClient(`${url}?${auth.sas}`), sasToken: auth.sas }));
+    case "identity":
+      return blobAccounts.get({ url, accountName, aad: true }, () => ({ accountName, service: new BlobServiceClient(url, new DefaultAzureCredential()) }));
   }
-  if (given?.sasToken) {
-    const sas = given.sasToken.replace(/^\?/, "");
-    return blobAccounts.get({ accountUrl, wanted, sas }, () => ({ accountName: wanted, service: new BlobServiceClient(`${accountUrl}?${sas}`), sasToken: sas }));
-  }
-  return blobAccounts.get({ accountUrl, wanted, aad: true }, () => ({ accountName: wanted, service: new BlobServiceClient(accountUrl, new DefaultAzureCredential()) }));
 }
 
 function pick(service: BlobServiceClient, location: AzureBlobLocator): BlobClient {
@@ -82,38 +82,10 @@ function pick(service: BlobServiceClient, location: AzureBlobLocator): BlobClien
   return blob;
 }
 
-/** `https://acct.blob.core.windows.net` → acct; the emulator's `http://127.0.0.1:10000/acct` → acct. */
-export function accountNameOf(accountUrl: string): string {
-  try {
-    const url = new URL(accountUrl);
-    const ipOrLocal = /^[\d.]+$|^localhost$|^\[/.test(url.hostname);
-    return ipOrLocal ? url.pathname.split("/").filter(Boolean)[0] ?? "" : url.hostname.split(".")[0];
-  } catch {
-    return "";
-  }
-}
-
-function accountOfConnectionString(connectionString: string): string | undefined {
-  if (/UseDevelopmentStorage=true/i.test(connectionString)) return "devstoreaccount1";
-  return /AccountName=([^;]+)/i.exec(connectionString)?.[1];
-}
-
-export function blobState(props: { etag?: string; versionId?: string; contentLength?: number; lastModified?: Date }): ObjectState {
-  return {
-    etag: normalizeEtag(props.etag ?? ""),
-    ...(props.versionId ? { versionId: props.versionId } : {}),
-    contentLength: props.contentLength ?? 0,
-    ...(props.lastModified ? { lastModified: props.lastModified.toISOString() } : {}),
-  };
-}
+export const blobState = azureState;
 
 export function azureBlobStore(handleFor = blobHandle): Store {
   return {
-    describe: (location) => {
-      const blob = blobOf(location);
-      return `azure://${blob.account ?? accountNameOf(blob.accountUrl ?? "")}/${blob.container}/${blob.blob}`;
-    },
-
     async head(location, credentials, signal, side) {
       const blob = blobOf(location);
       try {
@@ -124,21 +96,24 @@ export function azureBlobStore(handleFor = blobHandle): Store {
       }
     },
 
-    async remove(location, credentials, versionIds, signal, log) {
+    async remove(location, credentials, evidence, signal, log) {
       const blob = blobOf(location);
       const { client } = handleFor(blob, credentials as AzureCredentials);
-      if (!versionIds.length) {
-        await deleteBlob(client, blob, undefined, signal, log);
-        return;
-      }
-      // Only what this resource wrote. Azure refuses to delete the current version by its id
-      // (403 OperationNotAllowedOnRootBlob); deleting the base blob turns it into a previous version.
       const current = await client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
         if (statusOf(e) === 404) return undefined;
         throw blobFailure(e, signal, `Get Blob Properties on ${blobUri(blob)}`, "destination");
       });
-      if (current?.versionId && versionIds.includes(current.versionId)) {
+      const { versionIds } = evidence;
+      if (!versionIds.length) {
+        if (!current) return void log.info(`${blobUri(blob)} was already gone`);
+        if (!heldByUs(current, evidence, blobUri(blob), log)) return;
         // If-Match: a write that lands after the read above is someone else's, and stays.
+        if (!(await deleteBlob(client, blob, undefined, signal, log, current.etag))) log.warn(`${blobUri(blob)} was overwritten while it was being deleted; it is kept`);
+        return;
+      }
+      // Only what this resource wrote. Azure refuses to delete the current version by its id
+      // (403 OperationNotAllowedOnRootBlob); deleting the base blob turns it into a previous version.
+      if (current?.versionId && versionIds.includes(current.versionId)) {
         const deleted = await deleteBlob(client, blob, undefined, signal, log, current.etag);
         if (!deleted) log.warn(`${blobUri(blob)} was overwritten while it was being deleted; the new current version is someone else's and is kept`);
       } else if (current) {
@@ -150,7 +125,7 @@ export function azureBlobStore(handleFor = blobHandle): Store {
     async abandonLeftovers(location, credentials, signal, log) {
       const blob = blobOf(location);
       const { client } = handleFor(blob, credentials as AzureCredentials);
-      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, blobUri(blob)), signal, blobUri(blob));
+      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, blobUri(blob)), signal, blobUri(blob), "azureBlob");
     },
   };
 }
@@ -176,34 +151,39 @@ async function deleteBlob(client: BlobClient, blob: AzureBlobLocator, versionId:
 }
 
 
-export function statusOf(e: unknown): number | undefined {
-  return e instanceof RestError ? e.statusCode : (e as { statusCode?: number })?.statusCode;
-}
-
-export function codeOf(e: unknown): string | undefined {
-  return (e as { code?: string; details?: { errorCode?: string } })?.details?.errorCode ?? (e as { code?: string })?.code;
-}
-
 export function blobFailure(e: unknown, signal: AbortSignal, doing: string, side: "source" | "destination"): CopyError {
-  return signal.aborted ? abortReason(signal) : blobError(e, doing, side);
+  return azureFailure(e, signal, doing, side, "azureBlob");
 }
 
-/** Maps a storage error to a stable code. Statuses first: Azurite's codes differ from Azure's in places. */
 export function blobError(e: unknown, doing: string, side: "source" | "destination"): CopyError {
-  const status = statusOf(e);
-  const code = codeOf(e) ?? (e as Error)?.name ?? "Error";
-  // A source SAS can echo back in a message: its signature never goes into an error.
-  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0].replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED").slice(0, 300);
-  const what = `${doing} failed: ${code}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
-  if (code === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
-    return new CopyError("InvalidInput", `no Azure credentials for the ${side}: set ${side}.azureBlob.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`, { cause: e });
-  }
-  if (status === 412 || code === "SourceConditionNotMet" || code === "ConditionNotMet") {
-    return new CopyError("SourceChanged", `${what}. The source changed since it was read; run again to copy its new content`, { cause: e });
-  }
-  if (code === "ContainerNotFound") return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", `${what}. Create the container first, or fix ${side}.azureBlob.container`, { cause: e });
-  if (status === 404) return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", what, { cause: e });
-  if (code === "CannotVerifyCopySource" && status === 403) return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, { cause: e });
-  if (status === 403) return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials`, { cause: e });
-  return new CopyError("CopyFailed", what, { cause: e });
+  return azureError(e, doing, side, "azureBlob");
+}
+
+/** An Azure blob, downloaded pinned to the ETag read first. */
+export function openBlob(handleFor = blobHandle): SourceOpener {
+  return async (location, credentials, signal) => {
+    const blob = blobOf(location);
+    const { client } = handleFor(blob, credentials as AzureCredentials | undefined);
+    try {
+      const props = await client.getProperties({ abortSignal: signal });
+      const tags = await client.getTags({ abortSignal: signal }).then((t) => t.tags, () => undefined);
+      const download = await client.download(0, undefined, { abortSignal: signal, conditions: { ifMatch: props.etag } });
+      return {
+        label: blobUri(blob),
+        etag: normalizeEtag(props.etag ?? ""),
+        contentLength: props.contentLength ?? 0,
+        contentType: props.contentType,
+        cacheControl: props.cacheControl,
+        contentDisposition: props.contentDisposition,
+        contentEncoding: props.contentEncoding,
+        contentLanguage: props.contentLanguage,
+        metadata: props.metadata,
+        tags,
+        body: download.readableStreamBody as Readable,
+      };
+    } catch (e) {
+      if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${blobUri(blob)} does not exist; check source.azureBlob`, { cause: e });
+      throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${blobUri(blob)}`, "source");
+    }
+  };
 }

@@ -1,77 +1,96 @@
 import type { BlobClient, BlobGetPropertiesResponse } from "@azure/storage-blob";
-import type { AzureBlobLocator, AzureCredentials, CopyOptions } from "../args";
+import type { CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
+import type { AzureBlobLocator, AzureCredentials } from "../locators";
 import { abortReason, type Logger } from "../operation";
-import { formatBytes, planBlobCopy, type BlobPlan } from "../plan";
+import { planBlobCopy, type BlobPlan } from "../plan";
+import { formatBytes } from "../values";
 import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
+import { codeOf } from "./azure";
+import { blobError, blobHandle, blobOf, blobState, blobUri } from "./azureBlob";
 import { blockCopy, syncCopy } from "./azureBlobSync";
-import { blobError, blobHandle, blobOf, blobState, blobUri, codeOf } from "./azureBlob";
-import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
-import type { CopyOutcome, CopyRequest } from "./types";
+import { contentHeaders } from "./copySources";
+import type { CopyDriver, CopySource, DriverFactory, SourceReader, Written } from "./types";
 
 /**
  * Any source to an Azure blob. The destination's service reads the source's URL: async Copy Blob
  * (polled with progress-driven backoff, aborted on signal), Copy Blob From URL, or Put Block From URL.
  */
-export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle) {
-  return async (request: CopyRequest): Promise<CopyOutcome> => {
+export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): DriverFactory {
+  return (request) => {
     const destination = blobOf(request.destination);
+    const where = blobUri(destination);
     const { options, signal, log } = request;
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
-    let copyId: string | undefined;
-    let source: CopySource | undefined;
-    let existed = false;
+    let before: BlobGetPropertiesResponse | undefined;
+    let tags: Record<string, string> = {};
+    let final: BlobGetPropertiesResponse | undefined;
     let started = false;
-    try {
-      source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
-      const before = await propertiesOrNone(dst.client, signal, `Get Blob Properties on the destination ${blobUri(destination)}`);
-      existed = before !== undefined;
-      const tags = options.tags ?? (await source.tags()) ?? {};
-      const plan = planBlobCopy({
+    const driver: CopyDriver<CopySource, BlobPlan> = {
+      readSource: () => readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
+      plan: (source) => planBlobCopy({
         sizeBytes: source.contentLength,
         sameAccount: source.accountName === undefined || source.accountName === dst.accountName,
         blockBlob: source.blockBlob,
         strategy: options.strategy,
         partSizeBytes: options.partSizeBytes,
         concurrency: options.concurrency,
-      });
-      request.onStarted();
-      started = true;
-      log.info(`copying ${source.label} to ${blobUri(destination)}: ${formatBytes(source.contentLength)}, ${describe(plan)}`);
-      let done: BlobGetPropertiesResponse;
-      if (plan.strategy === "copy") {
-        copyId = await startOrAdopt(dst.client, before, source, options, tags, signal, log, blobUri(destination));
-        request.onStarted({ copyId });
-        done = await waitForCopy(dst.client, copyId, options, signal, log);
-      } else {
-        // A pending async copy would block these paths (409 PendingCopyOperation); it is not ours to wait for.
-        if (before?.copyStatus === "pending" && before.copyId) await abortRemoteCopy(dst.client, before.copyId, log, blobUri(destination));
+      }),
+      async prepare(source, plan) {
+        before = await propertiesOrNone(dst.client, signal, `Get Blob Properties on the destination ${where}`, "azureBlob");
+        tags = options.tags ?? (await source.tags()) ?? {};
+        // A pending async copy would block the synchronous paths (409 PendingCopyOperation); it is not ours to wait for.
+        if (plan.strategy !== "copy" && before?.copyStatus === "pending" && before.copyId) await abortRemoteCopy(dst.client, before.copyId, log, where);
+      },
+      async start(source, plan) {
+        started = true;
+        log.info(`copying ${source.label} to ${where}: ${formatBytes(source.contentLength)}, ${describePlan(plan)}`);
         const job = { dst, destination, source, tags, options, signal, log };
-        if (plan.strategy === "blocks") done = await blockCopy(job, plan.blockSizeBytes, plan.blockCount, plan.concurrency);
-        else ({ props: done, copyId } = await syncCopy(job));
-      }
-      // Azure pins only Azure sources; any other is checked again now that the copy is done.
-      if (!source.ifMatch && plan.strategy !== "blocks" && source.etag && (await source.etagNow()) !== source.etag) {
-        throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
-      }
-      const final = plan.strategy === "blocks" ? done : await applyHeaders(dst.client, done, options, signal);
-      if (options.verify !== false) verify(source, final, destination);
-      return {
-        ...blobState(final),
-        sourceEtag: source.etag,
-        ...(source.versionId ? { sourceVersionId: source.versionId } : {}),
-        strategy: plan.strategy,
-        ...(copyId ? { copyId } : {}),
-      };
-    } catch (e) {
-      const error = isCopyError(e) ? await explainFailure(e, source) : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${blobUri(destination)}`, "destination");
-      if (copyId || started) await cleanUp(dst.client, copyId, existed, error, log, blobUri(destination));
-      throw error;
-    }
+        switch (plan.strategy) {
+          case "copy":
+            return { status: "pending", copyId: await startOrAdopt(dst.client, before, source, options, tags, signal, log, where) };
+          case "sync": {
+            const { props, copyId } = await syncCopy(job);
+            final = props;
+            return { status: "success", ...(copyId ? { copyId } : {}), written: writtenOf(props) };
+          }
+          case "blocks":
+            final = await blockCopy(job, plan.blockSizeBytes, plan.blockCount, plan.concurrency);
+            return { status: "success", written: writtenOf(final) };
+        }
+      },
+      async wait(operation) {
+        final = await waitForCopy(dst.client, operation.copyId!, options, signal, log);
+        return { status: "success", copyId: operation.copyId, written: writtenOf(final) };
+      },
+      async finish(source, plan) {
+        // Azure pins only Azure sources; any other is checked again now that the copy is done.
+        if (!source.ifMatch && plan.strategy !== "blocks" && source.etag && (await source.etagNow()) !== source.etag) {
+          throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+        }
+        if (plan.strategy !== "blocks") final = await applyHeaders(dst.client, final!, options, signal);
+      },
+      describe: async () => final && blobState(final),
+      verify: (source) => verify(source, final!, destination),
+      async explain(e, source) {
+        if (isCopyError(e)) return explainFailure(e, source);
+        return signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
+      },
+      async cleanUp(operation, error) {
+        if (operation?.copyId || started) await cleanUp(dst.client, operation?.copyId, before !== undefined, error, log, where);
+        return undefined;
+      },
+    };
+    return driver as unknown as CopyDriver;
   };
 }
 
-function describe(plan: BlobPlan): string {
+function writtenOf(props: BlobGetPropertiesResponse): Written {
+  const state = blobState(props);
+  return { etag: state.etag, ...(state.versionId ? { versionId: state.versionId } : {}), ...(state.lastModified ? { lastModified: state.lastModified } : {}) };
+}
+
+function describePlan(plan: BlobPlan): string {
   switch (plan.strategy) {
     case "copy":
       return "async Copy Blob";
@@ -113,7 +132,7 @@ async function startOrAdopt(
     const copyId = state.copyId ?? state.result?.copyId;
     if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
     return copyId;
-  }, client, sourceUrl, signal, log, where);
+  }, client, sourceUrl, signal, log, where, "azureBlob");
 }
 
 /** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */

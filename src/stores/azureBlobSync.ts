@@ -1,10 +1,12 @@
 import type { BlobGetPropertiesResponse } from "@azure/storage-blob";
-import type { AzureBlobLocator, CopyOptions } from "../args";
+import type { CopyOptions } from "../args";
+import type { AzureBlobLocator } from "../locators";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
-import { formatBytes } from "../plan";
+import { formatBytes } from "../values";
 import { type BlobHandle } from "./azureBlob";
-import { contentHeaders, type CopySource } from "./copySources";
+import { contentHeaders } from "./copySources";
+import type { CopySource } from "./types";
 
 /** What the synchronous Azure paths share: the destination, and the source as read. */
 export interface BlobJob {

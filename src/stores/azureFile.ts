@@ -1,17 +1,16 @@
+import type { Readable } from "node:stream";
 import { DefaultAzureCredential } from "@azure/identity";
 import { FileSASPermissions, ShareServiceClient, StorageSharedKeyCredential, generateFileSASQueryParameters, type ShareFileClient } from "@azure/storage-file-share";
-import type { AzureCredentials, AzureFileLocator, Locator } from "../args";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
-import { normalizeEtag } from "../diff";
+import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
-import type { Readable } from "node:stream";
-import { abortReason, type Logger } from "../operation";
-import { accountNameOf, blobError, blobFailure, blobState, codeOf, statusOf } from "./azureBlob";
-import type { CopySource, SourceReader } from "./copySources";
+import type { AzureCredentials, AzureFileLocator, Locator } from "../locators";
+import { abortReason } from "../operation";
+import { normalizeEtag } from "../values";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
-import type { SourceOpener } from "./stream";
+import { azureError, azureFailure, azureState, heldByUs, statusOf } from "./azure";
 import { ClientCache } from "./clientCache";
-import type { ObjectState, Store } from "./types";
+import type { CopySource, ObjectState, SourceOpener, SourceReader, Store } from "./types";
 
 /** A file client and what can sign for its account, built inside provider calls only. */
 export interface FileHandle {
@@ -48,63 +47,70 @@ export function fileHandle(location: AzureFileLocator, credentials?: AzureCreden
 }
 
 function fileAccount(location: AzureFileLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): FileAccount {
-  const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
-  const accountUrl = location.accountUrl?.replace(/\/+$/, "") ?? (location.account ? `https://${location.account}.file.core.windows.net` : undefined);
-  const wanted = location.account ?? (accountUrl ? accountNameOf(accountUrl) : undefined);
-  const connectionString = given?.connectionString ?? (given ? undefined : env.AZURE_STORAGE_CONNECTION_STRING);
-  if (connectionString && (given?.connectionString || !wanted || new RegExp(`AccountName=${wanted}(;|$)`, "i").test(connectionString))) {
-    return fileAccounts.get({ connectionString }, () => {
-      const service = ShareServiceClient.fromConnectionString(connectionString);
-      // The file SDK keeps its credential private: a key to sign a source SAS comes from the string.
-      const key = /AccountKey=([^;]+)/i.exec(connectionString)?.[1];
-      return { service, accountName: service.accountName, ...(key ? { sharedKey: new StorageSharedKeyCredential(service.accountName, key) } : {}) };
-    });
+  const resolved = resolveAzureAccount(location, credentials, env, "file");
+  if (!resolved) throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureFile location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
+  const { url, accountName, auth } = resolved;
+  switch (auth.kind) {
+    case "connectionString":
+      return fileAccounts.get({ connectionString: auth.connectionString }, () => {
+        const service = ShareServiceClient.fromConnectionString(auth.connectionString);
+        // The file SDK keeps its credential private: a key to sign a source SAS comes from the string.
+        const { AccountKey: key, SharedAccessSignature: sasToken } = parseConnectionString(auth.connectionString);
+        const name = service.accountName || accountName;
+        return { service, accountName: name, ...(key ? { sharedKey: new StorageSharedKeyCredential(name, key) } : {}), ...(sasToken ? { sasToken } : {}) };
+      });
+    case "key":
+      return fileAccounts.get({ url, accountName, key: auth.key }, () => {
+        const sharedKey = new StorageSharedKeyCredential(accountName, auth.key);
+        return { service: new ShareServiceClient(url, sharedKey), accountName, sharedKey };
+      });
+    case "sas":
+      return fileAccounts.get({ url, accountName, sas: auth.sas }, () => ({ service: new ShareServiceClient(`${url}?${auth.sas}`), accountName, sasToken: auth.sas }));
+    case "identity":
+      // Azure Files accepts OAuth only with the backup intent.
+      return fileAccounts.get({ url, accountName, aad: true }, () => ({
+        service: new ShareServiceClient(url, new DefaultAzureCredential(), { fileRequestIntent: "backup" }),
+        accountName,
+      }));
   }
-  if (!accountUrl || !wanted) throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureFile location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
-  const key = given?.accountKey ?? (!given && env.AZURE_STORAGE_ACCOUNT === wanted ? env.AZURE_STORAGE_KEY : undefined);
-  if (key) {
-    return fileAccounts.get({ accountUrl, wanted, key }, () => {
-      const sharedKey = new StorageSharedKeyCredential(wanted, key);
-      return { service: new ShareServiceClient(accountUrl, sharedKey), accountName: wanted, sharedKey };
-    });
-  }
-  if (given?.sasToken) {
-    const sas = given.sasToken.replace(/^\?/, "");
-    return fileAccounts.get({ accountUrl, wanted, sas }, () => ({ service: new ShareServiceClient(`${accountUrl}?${sas}`), accountName: wanted, sasToken: sas }));
-  }
-  // Azure Files accepts OAuth only with the backup intent.
-  return fileAccounts.get({ accountUrl, wanted, aad: true }, () => ({
-    service: new ShareServiceClient(accountUrl, new DefaultAzureCredential(), { fileRequestIntent: "backup" }),
-    accountName: wanted,
-  }));
+}
+
+export function fileFailure(e: unknown, signal: AbortSignal, doing: string, side: "source" | "destination"): CopyError {
+  return azureFailure(e, signal, doing, side, "azureFile");
+}
+
+export function fileError(e: unknown, doing: string, side: "source" | "destination"): CopyError {
+  return azureError(e, doing, side, "azureFile");
 }
 
 export function azureFileStore(handleFor = fileHandle): Store {
   return {
-    describe: (location) => fileUri(fileOf(location)),
     async head(location, credentials, signal, side) {
       const file = fileOf(location);
       try {
-        return blobState(await handleFor(file, credentials as AzureCredentials).client.getProperties({ abortSignal: signal })) as ObjectState;
+        return azureState(await handleFor(file, credentials as AzureCredentials).client.getProperties({ abortSignal: signal })) as ObjectState;
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
-        throw blobFailure(e, signal, `Get File Properties on the ${side} ${fileUri(file)}`, side);
+        throw fileFailure(e, signal, `Get File Properties on the ${side} ${fileUri(file)}`, side);
       }
     },
-    async remove(location, credentials, _versionIds, signal, log) {
+    async remove(location, credentials, evidence, signal, log) {
       const file = fileOf(location);
+      const { client } = handleFor(file, credentials as AzureCredentials);
       try {
-        await handleFor(file, credentials as AzureCredentials).client.delete({ abortSignal: signal });
+        // Files have no If-Match on delete: read, then delete (a write landing between the two is lost with it).
+        if (!heldByUs(await client.getProperties({ abortSignal: signal }), evidence, fileUri(file), log)) return;
+        await client.delete({ abortSignal: signal });
         log.info(`deleted ${fileUri(file)}`);
       } catch (e) {
-        if (statusOf(e) !== 404) throw blobFailure(e, signal, `Delete File on ${fileUri(file)}`, "destination");
+        if (statusOf(e) !== 404) throw fileFailure(e, signal, `Delete File on ${fileUri(file)}`, "destination");
         log.info(`${fileUri(file)} was already gone`);
       }
     },
     async abandonLeftovers(location, credentials, signal, log) {
       const file = fileOf(location);
       const { client } = handleFor(file, credentials as AzureCredentials);
-      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, fileUri(file)), signal, fileUri(file));
+      return abortLeftoverCopy(client, (copyId) => abortRemoteCopy(client, copyId, log, fileUri(file)), signal, fileUri(file), "azureFile");
     },
   };
 }
@@ -116,7 +122,7 @@ export function azureFileSource(handleFor = fileHandle): SourceReader {
     const file = fileOf(location);
     const src = handleFor(file, sourceCredentials as AzureCredentials | undefined);
     const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-      throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${fileUri(file)} does not exist (no such share, directory or file); check source.azureFile`) : blobFailure(e, signal, `Get File Properties on the source ${fileUri(file)}`, "source");
+      throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${fileUri(file)} does not exist (no such share, directory or file); check source.azureFile`) : fileFailure(e, signal, `Get File Properties on the source ${fileUri(file)}`, "source");
     });
     let url = src.client.url;
     if (src.sharedKey) {
@@ -163,7 +169,7 @@ export function openFile(handleFor = fileHandle): SourceOpener {
       };
     } catch (e) {
       if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${fileUri(file)} does not exist; check source.azureFile`, { cause: e });
-      throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${fileUri(file)}`, "source");
+      throw signal.aborted ? abortReason(signal) : fileError(e, `reading the source ${fileUri(file)}`, "source");
     }
   };
 }

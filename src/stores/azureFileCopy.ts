@@ -1,47 +1,64 @@
-import type { AzureCredentials, AzureFileLocator, CopyOptions } from "../args";
+import type { CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
+import type { AzureCredentials, AzureFileLocator } from "../locators";
 import { abortReason, type Logger } from "../operation";
-import { formatBytes } from "../plan";
-import { blobError, blobFailure, blobState, codeOf } from "./azureBlob";
-import { fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
+import { formatBytes } from "../values";
 import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
-import { contentHeaders, readPinnedSource, type CopySource, type SourceReader } from "./copySources";
-import type { CopyOutcome, CopyRequest } from "./types";
+import { azureState, codeOf } from "./azure";
+import { fileError, fileFailure, fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
+import { contentHeaders } from "./copySources";
+import type { CopyDriver, CopySource, DriverFactory, SourceReader } from "./types";
 
 /** Into an Azure file with async Copy File: directories made as needed, polled, aborted on signal. */
-export function toAzureFile(readSource: SourceReader, handleFor = fileHandle) {
-  return async (request: CopyRequest): Promise<CopyOutcome> => {
+export function toAzureFile(readSource: SourceReader, handleFor = fileHandle): DriverFactory {
+  return (request) => {
     const destination = fileOf(request.destination);
     const { options, signal, log } = request;
     const dst = handleFor(destination, request.destinationCredentials as AzureCredentials | undefined);
     const where = fileUri(destination);
-    let copyId: string | undefined;
-    let source: CopySource | undefined;
-    let existed = false;
-    try {
-      source = await readPinnedSource(readSource, request.source, options.sourceEtag, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log });
-      const before = await propertiesOrNone(dst.client, signal, `Get File Properties on the destination ${where}`);
-      existed = before !== undefined;
-      if (!existed) await makeDirectories(dst, destination, signal);
-      request.onStarted();
-      log.info(`copying ${source.label} to ${where}: ${formatBytes(source.contentLength)}, async Copy File`);
-      copyId = await startOrAdopt(dst, before, source, options, signal, log, where);
-      request.onStarted({ copyId });
-      const done = await waitForCopy(dst.client, copyId, options, signal, log);
-      if (source.etag && (await source.etagNow()) !== source.etag) {
-        throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
-      }
-      const final = await applyHeaders(dst, done, options, signal);
-      if (options.verify !== false && source.contentLength !== (final.contentLength ?? 0)) {
-        throw new CopyError("CopyFailed", `verify: ${where} is ${final.contentLength} bytes but ${source.label} is ${source.contentLength}`);
-      }
-      return { ...blobState(final), sourceEtag: source.etag, strategy: "copy", copyId };
-    } catch (e) {
-      const error = isCopyError(e) ? await explainFailure(e, source) : signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
-      if (copyId) await cleanUp(dst, copyId, existed, error, log, where);
-      throw error;
-    }
+    type Props = Awaited<ReturnType<FileHandle["client"]["getProperties"]>>;
+    let before: Props | undefined;
+    let final: Props | undefined;
+    const driver: CopyDriver<CopySource> = {
+      readSource: () => readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
+      plan: () => ({ strategy: "copy" }),
+      async prepare() {
+        before = await propertiesOrNone(dst.client, signal, `Get File Properties on the destination ${where}`, "azureFile");
+        if (!before) await makeDirectories(dst, destination, signal);
+      },
+      async start(source) {
+        log.info(`copying ${source.label} to ${where}: ${formatBytes(source.contentLength)}, async Copy File`);
+        return { status: "pending", copyId: await startOrAdopt(dst, before, source, options, signal, log, where) };
+      },
+      async wait(operation) {
+        final = await waitForCopy(dst.client, operation.copyId!, options, signal, log);
+        return { status: "success", copyId: operation.copyId, written: { etag: azureState(final).etag, ...lastModifiedOf(final) } };
+      },
+      async finish(source) {
+        if (source.etag && (await source.etagNow()) !== source.etag) {
+          throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+        }
+        final = await applyHeaders(dst, final!, options, signal);
+      },
+      describe: async () => final && azureState(final),
+      verify(source, _plan, after) {
+        if (source.contentLength !== after.contentLength) throw new CopyError("CopyFailed", `verify: ${where} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`);
+      },
+      async explain(e, source) {
+        if (isCopyError(e)) return explainFailure(e, source);
+        return signal.aborted ? abortReason(signal) : fileError(e, `copying to ${where}`, "destination");
+      },
+      async cleanUp(operation, error) {
+        if (operation?.copyId) await cleanUp(dst, operation.copyId, before !== undefined, error, log, where);
+        return undefined;
+      },
+    };
+    return driver as unknown as CopyDriver;
   };
+}
+
+function lastModifiedOf(props: { lastModified?: Date }): { lastModified?: string } {
+  return props.lastModified ? { lastModified: props.lastModified.toISOString() } : {};
 }
 
 /** Copy File needs the file's directory; create each missing level. */
@@ -51,7 +68,7 @@ async function makeDirectories(dst: FileHandle, destination: AzureFileLocator, s
   for (const part of parts) {
     directory = directory.getDirectoryClient(part);
     await directory.createIfNotExists({ abortSignal: signal }).catch((e: unknown) => {
-      throw blobFailure(e, signal, `Create Directory ${part} in ${fileUri(destination)}`, "destination");
+      throw fileFailure(e, signal, `Create Directory ${part} in ${fileUri(destination)}`, "destination");
     });
   }
 }
@@ -69,7 +86,7 @@ async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copy
     const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
     if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
     return started.copyId;
-  }, dst.client, source.url, signal, log, where);
+  }, dst.client, source.url, signal, log, where, "azureFile");
 }
 
 async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {

@@ -1,7 +1,8 @@
 import { BlobSASPermissions, generateBlobSASQueryParameters, type BlobSASSignatureValues } from "@azure/storage-blob";
-import type { AzureBlobLocator } from "../args";
+import type { AzureBlobLocator } from "../locators";
 import { abortReason, type Logger } from "../operation";
-import { codeOf, statusOf, type BlobHandle } from "./azureBlob";
+import { codeOf, statusOf } from "./azure";
+import type { BlobHandle } from "./azureBlob";
 
 const MINUTE_MS = 60_000;
 /** Get User Delegation Key refuses an expiry more than 7 days ahead. */

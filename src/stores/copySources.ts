@@ -1,46 +1,16 @@
 import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
-import type { AzureBlobLocator, AzureCredentials, CopyOptions, Locator, S3Credentials } from "../args";
-import { DEFAULT_TIMEOUT_SECONDS } from "../args";
-import { normalizeEtag } from "../diff";
+import { DEFAULT_TIMEOUT_SECONDS, type CopyOptions } from "../args";
 import { CopyError } from "../errors";
+import type { AzureBlobLocator, AzureCredentials, Locator, S3Credentials } from "../locators";
 import { abortReason, type Logger } from "../operation";
-import { blobFailure, blobHandle, blobOf, blobUri, codeOf, statusOf, type BlobHandle } from "./azureBlob";
+import { normalizeEtag } from "../values";
+import { codeOf, statusOf } from "./azure";
+import { blobFailure, blobHandle, blobOf, blobUri, type BlobHandle } from "./azureBlob";
 import { readableUrl } from "./azureSas";
 import { headS3, newS3Client, s3Failure, s3Uri, statusOf as s3StatusOf, type S3ClientFactory } from "./s3";
-
-/** What an Azure destination needs of any source: a URL its service can read, and what to copy. */
-export interface CopySource {
-  /** For messages; never the readable URL, which can carry a signature. */
-  label: string;
-  etag: string;
-  versionId?: string;
-  contentLength: number;
-  contentMD5?: Uint8Array;
-  blockBlob: boolean;
-  /** Azure sources: `auto` copies within one account with async Copy Blob. */
-  accountName?: string;
-  headers: { contentType?: string; cacheControl?: string; contentDisposition?: string; contentEncoding?: string; contentLanguage?: string };
-  metadata?: Record<string, string>;
-  /** Azure copies an Azure source's metadata itself; other sources' must be sent. */
-  serviceCopiesMetadata: boolean;
-  /** Read by the destination's service. Carries a SAS or a presigned signature: never log or store it. */
-  url: string;
-  /** A source condition Azure enforces on its read (Azure sources only). */
-  ifMatch?: string;
-  tags(): Promise<Record<string, string> | undefined>;
-  /** The source's ETag now, to catch a change Azure could not pin. */
-  etagNow(): Promise<string | undefined>;
-}
-
-export interface SourceContext {
-  sourceCredentials?: unknown;
-  timeoutSeconds?: number;
-  signal: AbortSignal;
-  log: Logger;
-}
-
-export type SourceReader = (location: Locator, context: SourceContext) => Promise<CopySource>;
+import type { CopySource, SourceReader } from "./types";
+import { fullUrl, redactedUrl, resolveRedirects, sizeOf } from "./url";
 
 export function azureBlobSource(handleFor = blobHandle): SourceReader {
   return async (location, { sourceCredentials, timeoutSeconds, signal, log }) => {
@@ -109,51 +79,6 @@ export function urlSource(fetchImpl: typeof fetch = fetch): SourceReader {
   };
 }
 
-/** The URL as the user gave it: CopiedObject keeps its query apart, as a secret. */
-export function fullUrl(location: Locator, credentials: unknown): string {
-  if (!("url" in location)) throw new CopyError("Unsupported", "expected a url location");
-  const query = (credentials as { query?: string } | undefined)?.query;
-  return query ? `${location.url}?${query}` : location.url;
-}
-
-export async function resolveRedirects(start: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ url: string; response: Response }> {
-  let url = start;
-  for (let hop = 0; hop <= 5; hop++) {
-    let response = await probe(url, "HEAD", fetchImpl, signal);
-    // Presigned S3 URLs are signed for GET only, and some servers refuse HEAD: ask for one byte instead.
-    if (response.status === 403 || response.status === 405) response = await probe(url, "GET", fetchImpl, signal);
-    if (response.status >= 300 && response.status < 400 && response.headers.get("location")) {
-      url = new URL(response.headers.get("location")!, url).toString();
-      continue;
-    }
-    if (response.status === 404 || response.status === 410) throw new CopyError("SourceNotFound", `${redactedUrl(url)} answered ${response.status}`);
-    if (response.status === 401 || response.status === 403) throw new CopyError("AccessDenied", `${redactedUrl(url)} answered ${response.status}: Azure must be able to read it anonymously or through a signature in the URL`);
-    if (!response.ok) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status}`);
-    return { url, response };
-  }
-  throw new CopyError("CopyFailed", `${redactedUrl(start)} redirects more than 5 times`);
-}
-
-async function probe(url: string, method: "HEAD" | "GET", fetchImpl: typeof fetch, signal: AbortSignal): Promise<Response> {
-  const response = await fetchImpl(url, { method, redirect: "manual", signal, ...(method === "GET" ? { headers: { range: "bytes=0-0" } } : {}) }).catch((e: unknown) => {
-    if (signal.aborted) throw abortReason(signal);
-    throw new CopyError("SourceNotFound", `${redactedUrl(url)} could not be reached: ${(e as Error).message}`, { cause: e });
-  });
-  if (method === "GET") await response.body?.cancel();
-  return response;
-}
-
-/** The whole size: Content-Range's total after a ranged GET, else Content-Length. */
-export function sizeOf(response: Response): number {
-  const range = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "");
-  return Number(range?.[1] ?? response.headers.get("content-length") ?? Number.NaN);
-}
-
-/** A URL fit for messages: its query, which may carry a signature, is dropped. */
-export function redactedUrl(url: string): string {
-  return url.split("?")[0] + (url.includes("?") ? "?…" : "");
-}
-
 /**
  * S3 read by Azure's service through a presigned GET, valid for the copy's timeout plus a
  * margin. A versioned source is presigned at the version read, so the copy is pinned to it.
@@ -194,15 +119,6 @@ export function s3Source(clientFor: S3ClientFactory = newS3Client): SourceReader
       etagNow: async () => (versionId ? normalizeEtag(head.ETag ?? "") : normalizeEtag((await headS3(client, s3, undefined, signal, "source"))?.ETag ?? "")),
     };
   };
-}
-
-/** Reads the source for a copy, refusing it when it no longer has the pinned sourceEtag. */
-export async function readPinnedSource(readSource: SourceReader, location: Locator, sourceEtag: string | undefined, context: SourceContext): Promise<CopySource> {
-  const source = await readSource(location, context);
-  if (sourceEtag !== undefined && normalizeEtag(sourceEtag) !== source.etag) {
-    throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
-  }
-  return source;
 }
 
 type ContentHeaders = CopySource["headers"] & { contentMD5?: Uint8Array };

@@ -6,8 +6,8 @@ import {
   S3Client,
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
-import type { Locator, S3Credentials, S3Locator } from "../args";
-import { normalizeEtag } from "../diff";
+import type { Locator, S3Credentials, S3Locator } from "../locators";
+import { normalizeEtag } from "../values";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
 import { ClientCache } from "./clientCache";
@@ -85,19 +85,30 @@ export async function headS3(client: S3Api, location: S3Locator, versionId: stri
 
 export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
   return {
-    describe: (location) => `s3://${s3Of(location).bucket}/${s3Of(location).key}`,
-
     async head(location, credentials, signal, side): Promise<ObjectState | undefined> {
       const s3 = s3Of(location);
       const head = await headS3(clientFor(s3, credentials as S3Credentials | undefined), s3, s3.versionId, signal, side);
       return head && stateOf(head);
     },
 
-    async remove(location, credentials, versionIds, signal, log): Promise<void> {
+    async remove(location, credentials, evidence, signal, log): Promise<void> {
       const s3 = s3Of(location);
       const client = clientFor(s3, credentials as S3Credentials | undefined);
+      if (!evidence.versionIds.length) {
+        // No version names the write: the object is removed only while it still has the write's ETag and Last-Modified.
+        const head = await headS3(client, s3, undefined, signal, "destination");
+        if (!head) return void log.info(`${s3Uri(s3)} was already gone`);
+        const now = stateOf(head);
+        const moved = (evidence.etag && now.etag !== evidence.etag) || (evidence.lastModified && now.lastModified && now.lastModified !== evidence.lastModified);
+        if (moved) {
+          return void log.warn(
+            `${s3Uri(s3)} no longer holds what this resource wrote (ETag ${now.etag}, last modified ${now.lastModified ?? "?"}; ` +
+              `it wrote ETag ${evidence.etag}, last modified ${evidence.lastModified ?? "?"}): someone else wrote it since, so it is kept`,
+          );
+        }
+      }
       // Only the versions this resource wrote: other versions are someone else's history.
-      for (const versionId of versionIds.length ? versionIds : [undefined]) {
+      for (const versionId of evidence.versionIds.length ? evidence.versionIds : [undefined]) {
         try {
           await client.send(new DeleteObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { abortSignal: signal });
           log.info(`deleted ${s3Uri(s3, versionId)}`);

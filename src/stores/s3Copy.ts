@@ -11,66 +11,92 @@ import {
   type ServerSideEncryption,
   type StorageClass,
 } from "@aws-sdk/client-s3";
-import type { CopyOptions, S3Credentials, S3Locator } from "../args";
-import { normalizeEtag } from "../diff";
+import type { CopyOptions } from "../args";
 import { CopyError, isCopyError } from "../errors";
+import { isAwsService, s3Service } from "../identity";
+import type { S3Credentials, S3Locator } from "../locators";
 import { abortReason, type Logger } from "../operation";
-import { formatBytes, partRanges, planS3Copy } from "../plan";
+import { partRanges, planS3Copy } from "../plan";
 import { CLEANUP_BUDGET_MS } from "../shutdown";
+import { formatBytes, normalizeEtag } from "../values";
 import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Failure, s3Of, statusOf, s3Uri, stateOf, type S3Api, type S3ClientFactory } from "./s3";
-import type { CopyOutcome, CopyRequest } from "./types";
+import type { CopyDriver, DriverFactory, SourceRead, Written } from "./types";
 
-/** S3 to S3, server-side: one CopyObject, or UploadPartCopy parts in parallel. */
-export function s3ToS3(clientFor: S3ClientFactory = newS3Client) {
-  return async (request: CopyRequest): Promise<CopyOutcome> => {
+type S3PlanChoice = ReturnType<typeof planS3Copy>;
+
+/** S3 to S3 on one service, server-side: one CopyObject, or UploadPartCopy parts in parallel. */
+export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory {
+  return (request) => {
     const source = s3Of(request.source);
     const destination = s3Of(request.destination);
     const { options, signal, log } = request;
     const src = clientFor(source, request.sourceCredentials as S3Credentials | undefined);
     const dst = clientFor(destination, request.destinationCredentials as S3Credentials | undefined);
-    try {
-      const head = await headS3(src, source, source.versionId, signal, "source");
-      if (!head) throw new CopyError("SourceNotFound", `${s3Uri(source, source.versionId)} does not exist (no such bucket, key or version); check source.s3`);
-      const sourceEtag = normalizeEtag(head.ETag ?? "");
-      if (options.sourceEtag !== undefined && normalizeEtag(options.sourceEtag) !== sourceEtag) {
-        throw new CopyError("SourceChanged", `${s3Uri(source)} has ETag ${sourceEtag}, not the sourceEtag ${normalizeEtag(options.sourceEtag)} this copy is pinned to; update sourceEtag or remove it`);
-      }
-      const size = head.ContentLength ?? 0;
-      const plan = planS3Copy({ sizeBytes: size, compatibleServer: isCompatibleServer(destination), strategy: options.strategy, partSizeBytes: options.partSizeBytes, concurrency: options.concurrency });
-      // Uploads a killed run left on this key. A single copy starts none, so it need not wait for the sweep.
-      const sweep = abortLeftoverUploads(dst, destination, signal, log);
-      if (plan.strategy === "multipart") await sweep;
-      const job: Job = { src, dst, source, destination, head, options, signal, log };
-      request.onStarted();
-      log.info(`copying ${s3Uri(source, source.versionId)} to ${s3Uri(destination)}: ${formatBytes(size)}, ${plan.strategy === "copy" ? "one CopyObject" : `${plan.partCount} parts of ${formatBytes(plan.partSizeBytes)}, ${plan.concurrency} at a time`}`);
-      const written = plan.strategy === "copy" ? (await Promise.all([copyObject(job), sweep]))[0] : await multipartCopy(job, plan.partSizeBytes, plan.concurrency);
-      if (written.tags) await ensureTags(job, written.tags, written.versionId);
-      const after = await headS3(dst, destination, written.versionId, signal, "destination");
-      if (!after) throw new CopyError("CopyFailed", `${s3Uri(destination)} is missing right after the copy reported success`);
-      const state = stateOf(after);
-      if (options.verify !== false) verify(head, after, plan.strategy, source, destination);
-      return {
-        ...state,
-        sourceEtag,
-        ...(head.VersionId && head.VersionId !== "null" ? { sourceVersionId: head.VersionId } : {}),
-        strategy: plan.strategy,
-      };
-    } catch (e) {
-      if (isCopyError(e)) throw e;
-      if (signal.aborted) throw abortReason(signal);
-      throw s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
-    }
+    let job: Job;
+    let sweep: Promise<number> = Promise.resolve(0);
+    let tags: Record<string, string> | undefined;
+    let after: HeadObjectCommandOutput | undefined;
+    const driver: CopyDriver<SourceRead, S3PlanChoice> = {
+      async readSource() {
+        const head = await headS3(src, source, source.versionId, signal, "source");
+        if (!head) throw new CopyError("SourceNotFound", `${s3Uri(source, source.versionId)} does not exist (no such bucket, key or version); check source.s3`);
+        job = { src, dst, source, destination, head, options, signal, log };
+        const versionId = head.VersionId && head.VersionId !== "null" ? head.VersionId : undefined;
+        return { label: s3Uri(source, source.versionId), etag: normalizeEtag(head.ETag ?? ""), contentLength: head.ContentLength ?? 0, ...(versionId ? { versionId } : {}) };
+      },
+      plan: (read) => planS3Copy({ sizeBytes: read.contentLength, compatibleServer: isCompatibleServer(destination), strategy: options.strategy, partSizeBytes: options.partSizeBytes, concurrency: options.concurrency }),
+      async prepare(_read, plan) {
+        // Uploads a killed run left on this key. A single copy starts none, so it need not wait for the sweep.
+        sweep = abortLeftoverUploads(dst, destination, signal, log);
+        if (plan.strategy === "multipart") await sweep;
+      },
+      async start(read, plan) {
+        const layout = plan.strategy === "copy" ? "one CopyObject" : `${plan.partCount} parts of ${formatBytes(plan.partSizeBytes)}, ${plan.concurrency} at a time`;
+        log.info(`copying ${read.label} to ${s3Uri(destination)}: ${formatBytes(read.contentLength)}, ${layout}`);
+        if (plan.strategy === "copy") {
+          const [written] = await Promise.all([copyObject(job), sweep]);
+          tags = written.tags;
+          return { status: "success", written: written.result };
+        }
+        // A multipart upload starts untagged: the tags are carried explicitly.
+        tags = options.tags ?? (await sourceTags(job));
+        return { status: "pending", uploadId: await createUpload(job, tags) };
+      },
+      async wait(operation, read, plan) {
+        if (plan.strategy !== "multipart" || !operation.uploadId) throw new CopyError("CopyFailed", "nothing to wait for on a single CopyObject");
+        const parts = await copyParts(job, operation.uploadId, read.contentLength, plan.partSizeBytes, plan.concurrency);
+        await ensureSourceUnchanged(job);
+        const done = await dst.send(
+          new CompleteMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: operation.uploadId, MultipartUpload: { Parts: parts } }),
+          { abortSignal: signal },
+        );
+        return { status: "success", written: { ...versionOf(done.VersionId), ...(done.ETag ? { etag: normalizeEtag(done.ETag) } : {}) } };
+      },
+      async finish(_read, _plan, written) {
+        if (tags) await ensureTags(job, tags, written.versionId);
+      },
+      async describe(written) {
+        after = await headS3(dst, destination, written.versionId, signal, "destination");
+        return after && stateOf(after);
+      },
+      verify: (_read, plan) => verify(job.head, after!, plan.strategy, source, destination),
+      async explain(e) {
+        if (isCopyError(e)) return e;
+        if (signal.aborted) return abortReason(signal);
+        return s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
+      },
+      async cleanUp(operation) {
+        if (operation?.status === "pending" && operation.uploadId) await abortUpload(dst, destination, operation.uploadId, log);
+        return undefined;
+      },
+    };
+    return driver as unknown as CopyDriver;
   };
 }
 
 /** A custom endpoint that is not AWS's own (AWS endpoints can be given too: FIPS, dual-stack, VPC). */
 export function isCompatibleServer(location: S3Locator): boolean {
-  if (!location.endpoint) return false;
-  try {
-    return !/(^|\.)amazonaws\.com(\.cn)?$/i.test(new URL(location.endpoint).hostname);
-  } catch {
-    return true;
-  }
+  return !isAwsService(s3Service(location));
 }
 
 interface Job {
@@ -107,13 +133,13 @@ function tagging(tags: Record<string, string>): string {
   return new URLSearchParams(Object.entries(tags)).toString();
 }
 
-/** What a copy wrote, and the tags it asked for when the server might not have applied them. */
-interface Written {
-  versionId?: string;
+/** What a single copy wrote, and the tags it asked for when the server might not have applied them. */
+interface CopyResult {
+  result: Written;
   tags?: Record<string, string>;
 }
 
-async function copyObject(job: Job): Promise<Written> {
+async function copyObject(job: Job): Promise<CopyResult> {
   const { options, head } = job;
   const replaceHeaders = options.metadata !== undefined || CONTENT_OPTIONS.some((k) => options[k] !== undefined);
   const headers = destinationHeaders(job);
@@ -129,7 +155,12 @@ async function copyObject(job: Job): Promise<Written> {
     }),
     { abortSignal: job.signal },
   );
-  return { ...versionOf(result.VersionId), ...(options.tags !== undefined ? { tags: options.tags } : {}) };
+  const etag = result.CopyObjectResult?.ETag;
+  const lastModified = result.CopyObjectResult?.LastModified?.toISOString();
+  return {
+    result: { ...versionOf(result.VersionId), ...(etag ? { etag: normalizeEtag(etag) } : {}), ...(lastModified ? { lastModified } : {}) },
+    ...(options.tags !== undefined ? { tags: options.tags } : {}),
+  };
 }
 
 function versionOf(versionId: string | undefined): { versionId?: string } {
@@ -178,35 +209,19 @@ async function sourceTags(job: Job): Promise<Record<string, string> | undefined>
   }
 }
 
-async function multipartCopy(job: Job, partSizeBytes: number, concurrency: number): Promise<Written> {
-  const { dst, destination, signal, log } = job;
-  const size = job.head.ContentLength ?? 0;
-  // Multipart uploads start blank: metadata, tags and headers are carried explicitly, so
-  // the result matches what a single CopyObject would have produced.
-  const tags = job.options.tags ?? (await sourceTags(job));
-  const created = await dst.send(
+/** Multipart uploads start blank: metadata and headers are carried explicitly, so the result matches a single CopyObject. */
+async function createUpload(job: Job, tags: Record<string, string> | undefined): Promise<string> {
+  const created = await job.dst.send(
     new CreateMultipartUploadCommand({
-      Bucket: destination.bucket,
-      Key: destination.key,
+      Bucket: job.destination.bucket,
+      Key: job.destination.key,
       ...destinationHeaders(job),
       ...(tags && Object.keys(tags).length ? { Tagging: tagging(tags) } : {}),
     }),
-    { abortSignal: signal },
+    { abortSignal: job.signal },
   );
-  const uploadId = created.UploadId;
-  if (!uploadId) throw new CopyError("CopyFailed", `CreateMultipartUpload on ${s3Uri(destination)} returned no UploadId`);
-  try {
-    const parts = await copyParts(job, uploadId, size, partSizeBytes, concurrency);
-    await ensureSourceUnchanged(job);
-    const done = await dst.send(
-      new CompleteMultipartUploadCommand({ Bucket: destination.bucket, Key: destination.key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
-      { abortSignal: signal },
-    );
-    return { ...versionOf(done.VersionId), tags };
-  } catch (e) {
-    await abortUpload(dst, destination, uploadId, log);
-    throw e;
-  }
+  if (!created.UploadId) throw new CopyError("CopyFailed", `CreateMultipartUpload on ${s3Uri(job.destination)} returned no UploadId`);
+  return created.UploadId;
 }
 
 /** A few workers pull part ranges from one iterator; the first failure stops the rest. */

@@ -171,7 +171,7 @@ const rows: Row[] = [
   { name: "poll interval longer than the timeout", args: { ...FILE, timeoutSeconds: 60, pollIntervalSeconds: 120 }, property: "pollIntervalSeconds", reason: /\(120\) is longer than timeoutSeconds \(60\); lower it/ },
   { name: "unknown strategy", args: { ...S3, strategy: "fast" }, property: "strategy", reason: /must be one of "auto", "copy", "multipart", "blocks", "sync", "stream" \(got "fast"\)/ },
   { name: "a blob strategy between S3 objects", args: { ...S3, strategy: "blocks" }, property: "strategy", reason: /"blocks" is an Azure Blob strategy; for S3 to S3 use "auto", "copy" or "multipart"/ },
-  { name: "stream where S3 copies server-side", args: { ...S3, strategy: "stream" }, property: "strategy", reason: /S3 to S3 always has a server-side path\. Use "auto", "copy" or "multipart"/ },
+  { name: "stream where S3 copies server-side", args: { ...S3, strategy: "stream" }, property: "strategy", reason: /S3 to S3 on one service always has a server-side path\. Use "auto", "copy" or "multipart"/ },
   // (Upper-case names pass on a custom endpoint: S3-compatible servers define their own classes.)
   { name: "unknown storage class", args: { ...S3, storageClass: "frosty" }, property: "storageClass", reason: /must be an S3 storage class: STANDARD, .*\(got "frosty"\)/ },
   { name: "misspelt encryption", args: { ...S3, serverSideEncryption: "AES-256" }, property: "serverSideEncryption", reason: /must be one of AES256, aws:kms, aws:kms:dsse \(got "AES-256"\)/ },

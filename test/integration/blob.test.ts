@@ -30,7 +30,7 @@ test("a same-account copy: bytes, ETag, copy id, and the source's metadata, tags
   const body = randomBytes(300 * 1024);
   await rig.put(primary(), src, "db.bak", body, { metadata: { origin: "prod" }, tags: { env: "prod" }, contentType: "application/octet-stream" });
   const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "db.bak"), destination: rig.at(primary(), dst, "db.bak") }));
-  assert.equal(deployed.id, `azure://${primary().name}/${dst}/db.bak`);
+  assert.equal(deployed.id, `${primary().url}/${dst}/db.bak`);
   assert.deepEqual(await rig.get(primary(), dst, "db.bak"), body);
   const props = await rig.service(primary()).getContainerClient(dst).getBlobClient("db.bak").getProperties();
   assert.equal(deployed.outputs.etag, props.etag?.replace(/"/g, ""));

@@ -20,7 +20,7 @@ test("up copies the object: bytes, ETag, metadata replaced, headers kept, no ver
   const reg = await rig.register({ source: rig.at(src, "db/seed.sql.gz"), destination: rig.at(dst, "seed.sql.gz"), metadata: { team: "data" } });
   const { deployed, step } = await rig.engine.up(reg);
   assert.equal(step, "create");
-  assert.equal(deployed.id, `s3://${dst}/seed.sql.gz`);
+  assert.equal(deployed.id, `s3+${rig.server.endpoint}/${dst}/seed.sql.gz`, "the id names the service, the bucket and the key");
   assert.deepEqual(await rig.get(dst, "seed.sql.gz"), body);
   const head = await rig.head(dst, "seed.sql.gz");
   assert.equal(deployed.outputs.etag, head.ETag!.replace(/"/g, ""));
@@ -128,7 +128,7 @@ test("keys with spaces, +, %, ?, #, &, unicode and // round-trip", async () => {
     await rig.put(src, key, `body of ${key}`);
     const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(src, key), destination: rig.at(dst, `copy/${key}`) }));
     assert.equal((await rig.get(dst, `copy/${key}`)).toString(), `body of ${key}`, key);
-    assert.equal(deployed.id, `s3://${dst}/copy/${key}`);
+    assert.equal(deployed.id, `s3+${rig.server.endpoint}/${dst}/copy/${key}`);
   }
 });
 

@@ -68,7 +68,7 @@ test("a copy that outlives timeoutSeconds is aborted: CopyTimedOut, partial stat
   if (failure === undefined) return void assertSkippedTooFast();
   assert.ok(failure instanceof HostCallError);
   assert.equal(codeOf(failure), "CopyTimedOut", failure.message);
-  assert.equal(failure.partial?.id, `s3://${dst}/out.bin`);
+  assert.equal(failure.partial?.id, `s3+${slow.endpoint}/${dst}/out.bin`, "the id names the service as the locator spells it");
   assert.equal(failure.partial?.properties.copyStatus, "aborted");
   assert.equal(typeof failure.partial?.properties.__provider, "string", "the engine needs it to delete the partial resource later");
   assert.equal(await rig.uploads(dst), 0);
@@ -109,11 +109,12 @@ function assertSkippedTooFast(): void {
 test("an update cut off by its timeout is kept as a partial result with the old version; the next up re-copies and destroy removes both (parts slowed by a proxy)", async () => {
   const dst = await rig.bucket({ versioned: true });
   const via = { endpoint: slow.endpoint };
-  const args = (concurrency: number, timeoutSeconds: number) =>
-    rig.register({ source: rig.at(src, "big.bin", via), destination: rig.at(dst, "out.bin", via), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency, timeoutSeconds });
-  const first = await rig.engine.up(await args(14, 60));
+  // The metadata changes with the release: a content change, so the update copies again.
+  const args = (concurrency: number, timeoutSeconds: number, release: string) =>
+    rig.register({ source: rig.at(src, "big.bin", via), destination: rig.at(dst, "out.bin", via), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency, timeoutSeconds, metadata: { release } });
+  const first = await rig.engine.up(await args(14, 60, "1"));
 
-  const cutOff = await rig.engine.up(await args(1, 1), first.deployed).then(() => undefined, (e: unknown) => e);
+  const cutOff = await rig.engine.up(await args(1, 1, "2"), first.deployed).then(() => undefined, (e: unknown) => e);
   assert.ok(cutOff instanceof HostCallError && cutOff.partial, String(cutOff));
   assert.equal(codeOf(cutOff), "CopyTimedOut");
   assert.match(cutOff.message, /of 14 parts .* had been copied/);
@@ -124,7 +125,7 @@ test("an update cut off by its timeout is kept as a partial result with the old 
   assert.equal(await rig.uploads(dst), 0);
 
   // What the engine now holds: the partial outputs. The next up must re-copy.
-  const again = await rig.engine.up(await args(14, 60), { ...first.deployed, outputs: partial });
+  const again = await rig.engine.up(await args(14, 60, "2"), { ...first.deployed, outputs: partial });
   assert.equal(again.step, "update");
   assert.equal(again.deployed.outputs.copyStatus, "success");
   assert.deepEqual(again.deployed.outputs.priorVersionIds, [first.deployed.outputs.versionId]);

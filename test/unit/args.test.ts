@@ -119,7 +119,41 @@ test("promoting a pinned version over its own key is allowed", () => {
 
 test("legacy bucket names pass when an S3-compatible endpoint is given", () => {
   const endpoint = "http://127.0.0.1:9000";
-  assert.deepEqual(failuresOf({ source: { s3: { bucket: "Legacy_Bucket", key: "k", endpoint } } }), []);
+  assert.deepEqual(failuresOf({ source: { s3: { bucket: "Legacy_Bucket", key: "k", endpoint } }, destination: { s3: { bucket: "dev-seeds", key: "k", endpoint: `${endpoint}/` } } }), []);
+});
+
+test("S3 to S3 across two services is refused server-side, naming both, and accepted with strategy \"stream\"", () => {
+  const across = { source: { s3: { bucket: "prod", key: "k", endpoint: "http://127.0.0.1:9000" } }, destination: { s3: { bucket: "prod", key: "k", endpoint: "http://127.0.0.1:9001" } } };
+  const [failure, ...rest] = failuresOf(across);
+  assert.equal(rest.length, 0);
+  assert.equal(failure.property, "destination.s3.endpoint");
+  assert.match(failure.reason, /is http:\/\/127\.0\.0\.1:9001, but the source is on http:\/\/127\.0\.0\.1:9000: .*Set strategy: "stream"/);
+  assert.match(failuresOf({ ...across, source: { s3: { bucket: "prod", key: "k" } } })[0].reason, /is http:\/\/127\.0\.0\.1:9001, but the source is on AWS S3/);
+  assert.deepEqual(failuresOf({ ...across, strategy: "stream" }), [], "streamed across services");
+  assert.deepEqual(failuresOf({ source: { s3: { bucket: "prod", key: "k", region: "eu-west-1" } }, destination: { s3: { bucket: "dev", key: "k", region: "us-east-1" } } }), [], "AWS regions are one service");
+  assert.equal(failuresOf({ ...good, strategy: "stream" })[0].property, "strategy", "stream on one service is refused: the server copies");
+});
+
+test("an object copied onto itself is refused whatever the spelling", () => {
+  const [failure] = failuresOf({ source: { s3: { bucket: "prod", key: "k", endpoint: "http://127.0.0.1:9000/" } }, destination: { s3: { bucket: "prod", key: "k", endpoint: "HTTP://127.0.0.1:9000" } } });
+  assert.equal(failure.property, "destination.s3.key");
+  const blobs = validateInputs({
+    source: { azureBlob: { account: "devstoreaccount1", container: "env", blob: "b" } },
+    destination: { azureBlob: { accountUrl: "http://127.0.0.1:10000/devstoreaccount1/", container: "env", blob: "b" } },
+    sourceCredentials: { connectionString: "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;" },
+  });
+  assert.deepEqual(blobs.map((f) => f.property), ["destination.azureBlob.blob"]);
+});
+
+test("an account that a connection string contradicts is refused, naming both endpoints", () => {
+  const failures = validateInputs({
+    source: { azureBlob: { account: "prodacct", container: "env", blob: "b" } },
+    destination: { azureBlob: { account: "devacct", container: "env", blob: "b" } },
+    destinationCredentials: { connectionString: "DefaultEndpointsProtocol=https;AccountName=otheracct;AccountKey=a2V5;EndpointSuffix=core.windows.net" },
+  });
+  assert.deepEqual(failures.map((f) => f.property), ["destination.azureBlob.account"]);
+  assert.match(failures[0].reason, /names devacct, but credentials\.connectionString is for account otheracct \(https:\/\/otheracct\.blob\.core\.windows\.net\)/);
+  assert.ok(!failures[0].reason.includes("a2V5"), "the key is never echoed");
 });
 
 test("an error code is read back from a message, behind the prefixes the host and CLI add", async () => {

@@ -9,7 +9,8 @@ import { azureBlobSource } from "pulumi-copied-object/dist/stores/copySources.js
 import { readableUrl } from "pulumi-copied-object/dist/stores/azureSas.js";
 import { isCopyError } from "pulumi-copied-object/dist/errors.js";
 import type { Logger } from "pulumi-copied-object/dist/operation.js";
-import type { CopyRequest } from "pulumi-copied-object/dist/stores/types.js";
+import type { CopyJob } from "pulumi-copied-object/dist/stores/types.js";
+import { runCopy } from "pulumi-copied-object/dist/pipeline.js";
 
 // The package loads the SDK's CommonJS build and this test its ESM build: same shapes, separate types.
 type Client = BlobHandle["client"];
@@ -84,7 +85,7 @@ const noDelegation = { getUserDelegationKey: async () => { throw new Error("not 
 test("delete on a versioned account: our current version goes by the base blob, then each of our versions; older history stays", async () => {
   const blob = versionedBlob("ours-2", ["theirs-0", "ours-1"]);
   const { log } = recordingLog();
-  await blob.store.remove(destination, undefined, ["ours-2", "ours-1"], new AbortController().signal, log);
+  await blob.store.remove(destination, undefined, { versionIds: ["ours-2", "ours-1"] }, new AbortController().signal, log);
   assert.deepEqual(blob.calls, ["getProperties", "delete base", "delete ours-2", "delete ours-1"]);
   assert.equal(blob.state.current, undefined);
   assert.deepEqual(blob.state.previous, ["theirs-0"]);
@@ -93,7 +94,7 @@ test("delete on a versioned account: our current version goes by the base blob, 
 test("delete on a versioned account whose current version someone else wrote keeps the base blob and deletes only our versions", async () => {
   const blob = versionedBlob("theirs-2", ["ours-1"]);
   const { log, warnings } = recordingLog();
-  await blob.store.remove(destination, undefined, ["ours-1"], new AbortController().signal, log);
+  await blob.store.remove(destination, undefined, { versionIds: ["ours-1"] }, new AbortController().signal, log);
   assert.ok(!blob.calls.includes("delete base"));
   assert.deepEqual(blob.calls, ["getProperties", "delete ours-1"]);
   assert.equal(blob.state.current, "theirs-2");
@@ -106,7 +107,7 @@ test("a version overwritten between the read and the delete is someone else's: I
   const blob = versionedBlob("ours-1", []);
   blob.overwriteAfterRead();
   const { log, warnings } = recordingLog();
-  await blob.store.remove(destination, undefined, ["ours-1"], new AbortController().signal, log);
+  await blob.store.remove(destination, undefined, { versionIds: ["ours-1"] }, new AbortController().signal, log);
   assert.deepEqual(blob.calls, ["getProperties", "delete base", "delete ours-1"]);
   assert.equal(blob.state.current, "theirs-new");
   assert.deepEqual(blob.state.previous, []);
@@ -116,24 +117,34 @@ test("a version overwritten between the read and the delete is someone else's: I
 test("delete where the blob and some versions are already gone (404s) succeeds", async () => {
   const blob = versionedBlob(undefined, ["ours-1"]);
   const { log } = recordingLog();
-  await blob.store.remove(destination, undefined, ["ours-2", "ours-1"], new AbortController().signal, log);
+  await blob.store.remove(destination, undefined, { versionIds: ["ours-2", "ours-1"] }, new AbortController().signal, log);
   assert.deepEqual(blob.calls, ["getProperties", "delete ours-2", "delete ours-1"]);
   assert.deepEqual(blob.state.previous, []);
 });
 
-test("delete on an unversioned account removes the blob; missing is fine and snapshots are CopyFailed", async () => {
+test("delete on an unversioned account removes the blob only while it holds what this resource wrote (If-Match); missing is fine; snapshots are CopyFailed", async () => {
   const deleted: unknown[] = [];
-  const fake = (error?: Error) =>
+  const fake = (props: Record<string, unknown> | Error, error?: Error) =>
     azureBlobStore(() => ({
-      client: { async delete(options: unknown) { deleted.push(options); if (error) throw error; return {}; } } as unknown as Client,
+      client: {
+        async getProperties() { if (props instanceof Error) throw props; return props; },
+        async delete(options: unknown) { deleted.push(options); if (error) throw error; return {}; },
+      } as unknown as Client,
       accountName: "dst",
       service: noDelegation,
     }));
-  const { log } = recordingLog();
-  await fake().remove(destination, undefined, [], new AbortController().signal, log);
-  await fake(serviceError(404, "BlobNotFound")).remove(destination, undefined, [], new AbortController().signal, log);
-  assert.equal(deleted.length, 2);
-  await assert.rejects(fake(serviceError(409, "SnapshotsPresent")).remove(destination, undefined, [], new AbortController().signal, log), (e) => isCopyError(e) && e.code === "CopyFailed");
+  const ours = { versionIds: [], etag: "0x1" };
+  const { log, warnings } = recordingLog();
+  await fake({ etag: "\"0x1\"", contentLength: 5 }).remove(destination, undefined, ours, new AbortController().signal, log);
+  assert.deepEqual(deleted.map((d) => (d as { conditions?: unknown }).conditions), [{ ifMatch: "\"0x1\"" }], "deleted with If-Match on the ETag read");
+  await fake(serviceError(404, "BlobNotFound")).remove(destination, undefined, ours, new AbortController().signal, log);
+  assert.equal(deleted.length, 1, "a missing blob is already gone: no Delete");
+  await fake({ etag: "\"0x9\"", contentLength: 5 }).remove(destination, undefined, ours, new AbortController().signal, log);
+  assert.equal(deleted.length, 1, "someone else's write is kept");
+  assert.match(warnings()[0], /no longer holds what this resource wrote \(ETag 0x9, wrote 0x1\)/);
+  await fake({ etag: "\"0x9\"", contentLength: 0, copyStatus: "aborted" }).remove(destination, undefined, ours, new AbortController().signal, log);
+  assert.equal(deleted.length, 2, "the empty residue of an aborted copy is removed");
+  await assert.rejects(fake({ etag: "\"0x1\"" }, serviceError(409, "SnapshotsPresent")).remove(destination, undefined, ours, new AbortController().signal, log), (e) => isCopyError(e) && e.code === "CopyFailed");
 });
 
 // ---- A user delegation SAS for sources reached with an Azure AD token ----
@@ -248,15 +259,14 @@ test("Copy Blob reads a token-authenticated source through the SAS, which stays 
   const handles = (location: { container: string }): BlobHandle =>
     location.container === "seeds" ? src : { client: dst as unknown as Client, accountName: "dst", service: noDelegation };
   const { log, lines } = recordingLog();
-  const request: CopyRequest = {
+  const request: CopyJob = {
     source: { azureBlob: { account: "src", container: "seeds", blob: "db/seed.sql" } },
     destination,
     options: { strategy: "copy" },
     signal: new AbortController().signal,
     log,
-    onStarted() {},
   };
-  const outcome = await toAzureBlob(azureBlobSource(handles), handles)(request);
+  const outcome = await runCopy(request, toAzureBlob(azureBlobSource(handles), handles));
   const sig = new URL(started[0]).searchParams.get("sig");
   assert.ok(sig);
   assert.equal(new URL(started[0]).searchParams.get("skoid"), key.signedObjectId);

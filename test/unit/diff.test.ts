@@ -1,71 +1,117 @@
+// The re-copy rules (diff.ts): copy again only when the stored result would differ.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { CREDENTIALS_ONLY, decideDiff, normalizeEtag } from "pulumi-copied-object/dist/diff.js";
-import { UNKNOWN } from "pulumi-copied-object/dist/args.js";
-import type { CopyOutputs } from "pulumi-copied-object/dist/operation.js";
-import type { WireInputs } from "pulumi-copied-object/dist/args.js";
+import { decideDiff, sourceDrift } from "pulumi-copied-object/dist/diff.js";
+import { OPTION_EFFECT, UNKNOWN, type WireInputs } from "pulumi-copied-object/dist/args.js";
+import { normalizeEtag } from "pulumi-copied-object/dist/values.js";
+import type { CopyState } from "pulumi-copied-object/dist/state.js";
 
 const inputs: WireInputs = {
   source: { s3: { bucket: "prod", key: "seed" } },
   destination: { s3: { bucket: "dev", key: "seed" } },
 };
-const olds: CopyOutputs = { args: inputs, etag: "e1", sourceEtag: "s1", copyStatus: "success" };
+const olds: CopyState = { args: inputs, etag: "e1", sourceEtag: "s1", copyStatus: "success" };
+const env = {};
+const decide = (news: Partial<WireInputs>, state: CopyState = olds, now?: Parameters<typeof decideDiff>[3]) => decideDiff(state, { ...inputs, ...news }, env, now);
 
 test("identical inputs and an unchanged source mean no changes", () => {
-  assert.deepEqual(decideDiff(olds, inputs, { etag: "\"s1\"" }), { changes: false, replaces: [], reasons: [] });
+  assert.deepEqual(decide({}, olds, { etag: "\"s1\"" }), { changes: false, replaces: [], recopy: [], tuning: [], warnings: [] });
 });
 
 test("a changed destination key is a replace", () => {
-  const d = decideDiff(olds, { ...inputs, destination: { s3: { bucket: "dev", key: "other" } } });
-  assert.deepEqual(d.replaces, ["destination"]);
-  assert.equal(d.changes, true);
+  const d = decide({ destination: { s3: { bucket: "dev", key: "other" } } });
+  assert.deepEqual([d.changes, d.replaces], [true, ["destination"]]);
+  assert.match(d.recopy[0], /the destination changed \(s3:\/\/dev\/seed → s3:\/\/dev\/other\)/);
 });
 
 test("a destination unknown during preview is a possible replace", () => {
-  assert.deepEqual(decideDiff(olds, { ...inputs, destination: { s3: { bucket: UNKNOWN, key: "seed" } } }).replaces, ["destination"]);
+  assert.deepEqual(decide({ destination: { s3: { bucket: UNKNOWN, key: "seed" } } }).replaces, ["destination"]);
 });
 
-test("a changed region on the same destination object is an update, not a replace", () => {
-  const d = decideDiff(olds, { ...inputs, destination: { s3: { bucket: "dev", key: "seed", region: "eu-west-1" } } });
-  assert.deepEqual([d.changes, d.replaces], [true, []]);
+test("a destination respelt (region, path style, AWS's own endpoint) is an update that writes nothing", () => {
+  for (const s3 of [
+    { bucket: "dev", key: "seed", region: "eu-west-1" },
+    { bucket: "dev", key: "seed", forcePathStyle: true },
+    { bucket: "dev", key: "seed", endpoint: "https://s3.eu-west-1.amazonaws.com/" },
+  ]) {
+    const d = decide({ destination: { s3 } });
+    assert.deepEqual([d.changes, d.replaces, d.recopy], [true, [], []], JSON.stringify(s3));
+    assert.match(d.tuning[0], /spelt differently \(the same object, s3:\/\/dev\/seed\)/);
+  }
 });
 
-test("a changed source or option is an in-place update", () => {
-  assert.deepEqual(decideDiff(olds, { ...inputs, source: { s3: { bucket: "prod", key: "seed", versionId: "v2" } } }).replaces, []);
-  const d = decideDiff(olds, { ...inputs, metadata: { team: "data" } });
-  assert.deepEqual([d.changes, d.replaces, d.reasons], [true, [], ["metadata changed"]]);
+test("a changed source object or pinned version re-copies in place; a respelt source writes nothing", () => {
+  const pinned = decide({ source: { s3: { bucket: "prod", key: "seed", versionId: "v2" } } });
+  assert.deepEqual([pinned.replaces, pinned.recopy.length], [[], 1]);
+  assert.equal(decide({ source: { s3: { bucket: "prod", key: "other" } } }).recopy.length, 1);
+  const respelt = decide({ source: { s3: { bucket: "prod", key: "seed", region: "us-east-1" } } });
+  assert.deepEqual([respelt.recopy, respelt.tuning.length], [[], 1]);
+});
+
+test("every content option re-copies; every tuning option writes nothing; the table classifies every option", () => {
+  const values: Record<string, unknown> = {
+    metadata: { team: "data" }, tags: { env: "dev" }, contentType: "text/csv", cacheControl: "no-cache", contentDisposition: "inline",
+    contentEncoding: "gzip", contentLanguage: "en", storageClass: "STANDARD_IA", accessTier: "Cool", serverSideEncryption: "AES256",
+    kmsKeyId: "alias/k", sourceEtag: "s1", strategy: "multipart", partSizeBytes: 8 * 1024 * 1024, concurrency: 2, timeoutSeconds: 7200,
+    pollIntervalSeconds: 5, trackSource: false, verify: false,
+  };
+  assert.deepEqual(Object.keys(values).sort(), Object.keys(OPTION_EFFECT).sort(), "a value for every option");
+  for (const [key, value] of Object.entries(values)) {
+    const d = decide({ [key]: value });
+    const effect = OPTION_EFFECT[key as keyof typeof OPTION_EFFECT];
+    assert.equal(d.changes, true, key);
+    assert.deepEqual(d.replaces, [], key);
+    // sourceEtag "s1" is the ETag that was copied: a guard on content already there writes nothing.
+    assert.deepEqual([d.recopy, d.tuning], effect === "content" ? [[`${key} changed`], []] : [[], [`${key} changed`]], key);
+  }
+});
+
+test("a sourceEtag asking for other content than was copied re-copies", () => {
+  assert.deepEqual(decide({ sourceEtag: "\"s2\"" }).recopy, ["sourceEtag changed"]);
+  assert.deepEqual(decide({ sourceEtag: "\"s1\"" }).recopy, []);
+});
+
+test("changed credentials alone write nothing", () => {
+  const d = decide({ sourceCredentials: { accessKeyId: "a", secretAccessKey: "b" } });
+  assert.deepEqual([d.recopy, d.tuning], [[], ["credentials changed"]]);
 });
 
 test("a source whose ETag changed is re-copied when trackSource is on (the default)", () => {
-  const d = decideDiff(olds, inputs, { etag: "s2" });
+  const d = decide({}, olds, { etag: "s2" });
   assert.equal(d.changes, true);
-  assert.match(d.reasons[0], /content changed/);
+  assert.match(d.recopy[0], /content changed/);
 });
 
 test("a source with a new version id is re-copied even with the same content", () => {
-  const versioned: CopyOutputs = { ...olds, sourceVersionId: "v1" };
-  assert.equal(decideDiff(versioned, inputs, { etag: "s1", versionId: "v2" }).changes, true);
+  assert.equal(decide({}, { ...olds, sourceVersionId: "v1" }, { etag: "s1", versionId: "v2" }).recopy.length, 1);
 });
 
 test("trackSource: false ignores source changes", () => {
-  assert.equal(decideDiff({ ...olds, args: { ...inputs, trackSource: false } }, { ...inputs, trackSource: false }, { etag: "s2" }).changes, false);
+  const off: CopyState = { ...olds, args: { ...inputs, trackSource: false } };
+  assert.equal(decideDiff(off, { ...inputs, trackSource: false }, env, { etag: "s2" }).changes, false);
 });
 
-test("a vanished source is reported as a change", () => {
-  assert.deepEqual(decideDiff(olds, inputs, "missing").reasons, ["the source no longer exists"]);
+test("a source that is gone plans no change and says the copy is kept", () => {
+  const d = decide({}, olds, "missing");
+  assert.deepEqual([d.changes, d.recopy], [false, []]);
+  assert.deepEqual(d.warnings, ["the source s3://prod/seed no longer exists; the copy is kept as it was"]);
+  assert.equal(sourceDrift(olds, "missing"), undefined);
+});
+
+test("a source that is gone still lets tuning apply, and warns that a content change cannot copy", () => {
+  const tuned = decide({ timeoutSeconds: 99 }, olds, "missing");
+  assert.deepEqual([tuned.changes, tuned.recopy, tuned.tuning], [true, [], ["timeoutSeconds changed"]]);
+  const content = decide({ contentType: "text/plain" }, olds, "missing");
+  assert.deepEqual(content.recopy, ["contentType changed"]);
+  assert.match(content.warnings[1], /copying again \(contentType changed\) needs the source: restore it, or undo the change/);
 });
 
 test("a copy that did not finish is re-run", () => {
-  assert.equal(decideDiff({ ...olds, copyStatus: "aborted" }, inputs).changes, true);
+  assert.deepEqual(decide({}, { ...olds, copyStatus: "aborted" }).recopy, ["the last copy did not finish (aborted)"]);
 });
 
 test("drift found by refresh is re-copied", () => {
-  assert.equal(decideDiff({ ...olds, destinationDrift: "changed outside Pulumi" }, inputs).changes, true);
-});
-
-test("changed credentials alone are an update that says so", () => {
-  const d = decideDiff(olds, { ...inputs, sourceCredentials: { accessKeyId: "a", secretAccessKey: "b" } });
-  assert.deepEqual(d.reasons, [CREDENTIALS_ONLY]);
+  assert.deepEqual(decide({}, { ...olds, destinationDrift: "changed outside Pulumi" }).recopy, ["changed outside Pulumi"]);
 });
 
 test("ETags compare without quotes or weak markers", () => {

@@ -5,13 +5,17 @@ import { execFileSync } from "node:child_process";
 import { createRequire } from "node:module";
 
 const index = createRequire(import.meta.url).resolve("pulumi-copied-object/dist/stores/index.js");
+const plan = createRequire(import.meta.url).resolve("pulumi-copied-object/dist/plan.js");
 
 /** The SDK packages loaded, in a fresh process, after getting the backends for `pairs`. */
 function sdksLoadedBy(pairs: Array<[string, string]>): string[] {
   const script = `
-    const { storeFor, copierFor } = require(${JSON.stringify(index)});
-    const at = (kind) => ({ s3: { s3: { bucket: "b", key: "k" } }, azureBlob: { azureBlob: { accountUrl: "https://a.blob.core.windows.net", container: "c", blob: "b" } }, azureFile: { azureFile: { accountUrl: "https://a.file.core.windows.net", share: "s", path: "p" } } })[kind];
-    for (const [from, to] of ${JSON.stringify(pairs)}) { storeFor(at(from)); storeFor(at(to)); copierFor(at(from), at(to)); }
+    const { storeFor, driverFor } = require(${JSON.stringify(index)});
+    const { routeOf } = require(${JSON.stringify(plan)});
+    for (const [from, to] of ${JSON.stringify(pairs)}) {
+      const strategy = to === "s3" && from !== "s3" ? "stream" : "auto";
+      storeFor(from); storeFor(to); driverFor(routeOf(from, to, strategy).driver, from);
+    }
     const sdks = new Set(Object.keys(require.cache).map((f) => /node_modules\\/(@(?:aws-sdk|azure)\\/[^/]+)/.exec(f)?.[1]).filter(Boolean));
     console.log(JSON.stringify([...sdks].sort()));`;
   return JSON.parse(execFileSync(process.execPath, ["-e", script], { encoding: "utf8" }));

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "pulumi-copied-object/dist/operation.js";
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "pulumi-copied-object/dist/stores/pollSchedule.js";
 
 /**
  * Polls a simulated copy that waits `queuedMs` at 0 bytes, then progresses linearly and ends at

@@ -5,7 +5,8 @@ import assert from "node:assert/strict";
 import { isCompatibleServer, s3ToS3 } from "pulumi-copied-object/dist/stores/s3Copy.js";
 import { isCopyError } from "pulumi-copied-object/dist/errors.js";
 import { silentLogger } from "pulumi-copied-object/dist/operation.js";
-import type { CopyRequest } from "pulumi-copied-object/dist/stores/types.js";
+import type { CopyJob } from "pulumi-copied-object/dist/stores/types.js";
+import { runCopy } from "pulumi-copied-object/dist/pipeline.js";
 import type { S3Api } from "pulumi-copied-object/dist/stores/s3.js";
 
 const MiB = 1024 * 1024;
@@ -40,14 +41,13 @@ const base = {
   AbortMultipartUpload: () => ({}),
 };
 
-function request(overrides: Partial<CopyRequest> = {}): CopyRequest {
+function request(overrides: Partial<CopyJob> = {}): CopyJob {
   return {
     source: { s3: { bucket: "src", key: "a b+c" } },
     destination: { s3: { bucket: "dst", key: "out" } },
     options: {},
     signal: new AbortController().signal,
     log: silentLogger,
-    onStarted() {},
     ...overrides,
   };
 }
@@ -63,7 +63,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 
 test("a source replaced between HEAD and CopyObject (AWS answers 412) is SourceChanged", async () => {
   const fake = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => { throw serviceError("PreconditionFailed", 412); } });
-  assert.equal(await codeOf(s3ToS3(() => fake.client)(request())), "SourceChanged");
+  assert.equal(await codeOf(runCopy(request(), s3ToS3(() => fake.client))), "SourceChanged");
   const copy = fake.calls.find((c) => c.name === "CopyObject");
   assert.equal(copy?.input.CopySourceIfMatch, "\"0123456789abcdef0123456789abcdef\"");
   assert.equal(copy?.input.CopySource, "src/a%20b%2Bc");
@@ -71,13 +71,13 @@ test("a source replaced between HEAD and CopyObject (AWS answers 412) is SourceC
 
 test("a sourceEtag that does not match fails before anything is written", async () => {
   const fake = fakeS3({ ...base, HeadObject: head(10) });
-  assert.equal(await codeOf(s3ToS3(() => fake.client)(request({ options: { sourceEtag: "\"ffff\"" } }))), "SourceChanged");
+  assert.equal(await codeOf(runCopy(request({ options: { sourceEtag: "\"ffff\"" } }), s3ToS3(() => fake.client))), "SourceChanged");
   assert.deepEqual(fake.names(), ["HeadObject"]);
 });
 
 test("a 6 GiB source forced to a single CopyObject is refused after one HEAD, with no write", async () => {
   const fake = fakeS3({ ...base, HeadObject: head(6 * GiB) });
-  assert.equal(await codeOf(s3ToS3(() => fake.client)(request({ options: { strategy: "copy" } }))), "InvalidInput");
+  assert.equal(await codeOf(runCopy(request({ options: { strategy: "copy" } }), s3ToS3(() => fake.client))), "InvalidInput");
   assert.deepEqual(fake.names(), ["HeadObject"]);
 });
 
@@ -92,7 +92,7 @@ test("every part is pinned to the source ETag, and a failing part aborts the upl
       return { CopyPartResult: { ETag: `"p${input.PartNumber}"` } };
     },
   });
-  const code = await codeOf(s3ToS3(() => fake.client)(request({ options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 2 } })));
+  const code = await codeOf(runCopy(request({ options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 2 } }), s3ToS3(() => fake.client)));
   assert.equal(code, "SourceChanged");
   const partCalls = fake.calls.filter((c) => c.name === "UploadPartCopy");
   assert.ok(partCalls.every((c) => c.input.CopySourceIfMatch === "\"0123456789abcdef0123456789abcdef\""));
@@ -108,7 +108,7 @@ test("multipart carries the source's metadata, headers and tags explicitly", asy
     UploadPartCopy: (input) => ({ CopyPartResult: { ETag: `"p${input.PartNumber}"` } }),
     CompleteMultipartUpload: () => ({}),
   });
-  const outcome = await s3ToS3(() => fake.client)(request({ options: { strategy: "multipart", partSizeBytes: 5 * MiB } }));
+  const outcome = await runCopy(request({ options: { strategy: "multipart", partSizeBytes: 5 * MiB } }), s3ToS3(() => fake.client));
   const created = fake.calls.find((c) => c.name === "CreateMultipartUpload")!.input;
   assert.deepEqual([created.ContentType, created.Metadata, created.Tagging], ["application/gzip", { team: "data" }, "env=prod"]);
   const complete = fake.calls.find((c) => c.name === "CompleteMultipartUpload")!.input as { MultipartUpload: { Parts: unknown[] } };
@@ -127,14 +127,14 @@ test("an abort signal during multipart stops the parts and aborts the upload", a
       return { CopyPartResult: { ETag: "\"p\"" } };
     },
   });
-  const copy = s3ToS3(() => fake.client)(request({ signal: controller.signal, options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 } }));
+  const copy = runCopy(request({ signal: controller.signal, options: { strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 } }), s3ToS3(() => fake.client));
   await assert.rejects(copy, (e: Error & { code?: string }) => e.code === "CopyAborted" && /2 of 8 parts \(10 MiB of 40 MiB\) had been copied/.test(e.message));
   assert.equal(fake.names().at(-1), "AbortMultipartUpload");
 });
 
 test("an archived source (403 InvalidObjectState) is a copy failure that says to restore it, not access denied", async () => {
   const fake = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => { throw serviceError("InvalidObjectState", 403); } });
-  const copy = s3ToS3(() => fake.client)(request());
+  const copy = runCopy(request(), s3ToS3(() => fake.client));
   await assert.rejects(copy, (e: Error & { code?: string }) => e.code === "CopyFailed" && /restore it/.test(e.message));
 });
 
@@ -145,7 +145,7 @@ test("a destination whose size differs from the source fails verification", asyn
     HeadObject: () => (++heads === 1 ? head(10)() : { ETag: "\"0123456789abcdef0123456789abcdef\"", ContentLength: 9 }),
     CopyObject: () => ({}),
   });
-  assert.equal(await codeOf(s3ToS3(() => fake.client)(request())), "CopyFailed");
+  assert.equal(await codeOf(runCopy(request(), s3ToS3(() => fake.client))), "CopyFailed");
 });
 
 test("leftover multipart uploads on exactly the destination key are aborted before copying", async () => {
@@ -155,19 +155,19 @@ test("leftover multipart uploads on exactly the destination key are aborted befo
     HeadObject: head(10),
     CopyObject: () => ({}),
   });
-  await s3ToS3(() => fake.client)(request());
+  await runCopy(request(), s3ToS3(() => fake.client));
   const aborted = fake.calls.filter((c) => c.name === "AbortMultipartUpload").map((c) => c.input.UploadId);
   assert.deepEqual(aborted, ["old-1"]);
 });
 
 test("tags a server ignored (Ceph RGW drops TaggingDirective: REPLACE) are set explicitly, and only then", async () => {
   const fake = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => ({}), PutObjectTagging: () => ({}) });
-  await s3ToS3(() => fake.client)(request({ options: { tags: { env: "dev" } } }));
+  await runCopy(request({ options: { tags: { env: "dev" } } }), s3ToS3(() => fake.client));
   const put = fake.calls.find((c) => c.name === "PutObjectTagging");
   assert.deepEqual(put?.input.Tagging, { TagSet: [{ Key: "env", Value: "dev" }] });
 
   const honest = fakeS3({ ...base, HeadObject: head(10), CopyObject: () => ({}), GetObjectTagging: () => ({ TagSet: [{ Key: "env", Value: "dev" }] }) });
-  await s3ToS3(() => honest.client)(request({ options: { tags: { env: "dev" } } }));
+  await runCopy(request({ options: { tags: { env: "dev" } } }), s3ToS3(() => honest.client));
   assert.ok(!honest.names().includes("PutObjectTagging"));
 });
 
@@ -175,7 +175,7 @@ test("a deadline that passes during the source HEAD is CopyTimedOut, not a serve
   const controller = new AbortController();
   controller.abort(Object.assign(new Error("CopyTimedOut: the copy did not finish within timeoutSeconds (1 s)"), { name: "CopyError", code: "CopyTimedOut" }));
   const fake = fakeS3({ ...base, HeadObject: head(10) });
-  assert.equal(await codeOf(s3ToS3(() => fake.client)(request({ signal: controller.signal }))), "CopyTimedOut");
+  assert.equal(await codeOf(runCopy(request({ signal: controller.signal }), s3ToS3(() => fake.client))), "CopyTimedOut");
 });
 
 test("a multipart copy without permission to read the source's tags goes ahead untagged, with a warning", async () => {
@@ -188,7 +188,7 @@ test("a multipart copy without permission to read the source's tags goes ahead u
     CompleteMultipartUpload: () => ({}),
   });
   const log = { ...silentLogger, warn: (m: string) => void warnings.push(m) };
-  await s3ToS3(() => fake.client)(request({ log, options: { strategy: "multipart", partSizeBytes: 5 * MiB } }));
+  await runCopy(request({ log, options: { strategy: "multipart", partSizeBytes: 5 * MiB } }), s3ToS3(() => fake.client));
   assert.equal(fake.calls.find((c) => c.name === "CreateMultipartUpload")?.input.Tagging, undefined);
   assert.match(warnings.join("\n"), /tags could not be read/);
 });
