@@ -25,10 +25,11 @@ const NOT_INSTALLED = /command not found|ENOENT|No module named/;
 /**
  * The external server in `S3_TEST_ENDPOINT` (with `S3_TEST_ACCESS_KEY_ID`, `S3_TEST_SECRET_ACCESS_KEY`,
  * `S3_TEST_REGION` and `S3_TEST_KIND`, default ceph) if set, else a new moto server on a free port.
+ * `moto: true` always starts a new moto server (a second, separate S3 service).
  */
-export async function startS3Server(): Promise<S3Server> {
+export async function startS3Server(options: { moto?: boolean } = {}): Promise<S3Server> {
   const env = process.env;
-  if (env.S3_TEST_ENDPOINT) {
+  if (env.S3_TEST_ENDPOINT && !options.moto) {
     const kind = env.S3_TEST_KIND ?? "ceph";
     if (kind !== "moto" && kind !== "ceph") throw new Error(`S3_TEST_KIND must be moto or ceph, not ${kind}`);
     if (!env.S3_TEST_ACCESS_KEY_ID || !env.S3_TEST_SECRET_ACCESS_KEY) {
