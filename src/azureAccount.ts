@@ -36,7 +36,10 @@ export const DEFAULT_ENDPOINT_SUFFIX = "core.windows.net";
  * (for that account), then an Azure AD identity. Undefined when no account can be found at all.
  */
 export function resolveAzureAccount(
-  fields: AccountFields, credentials: AzureCredentials | undefined, env: Readonly<Record<string, string | undefined>>, service: AzureService,
+  fields: AccountFields,
+  credentials: AzureCredentials | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+  service: AzureService,
 ): AzureAccount | undefined {
   const given = credentials as Partial<Record<"accountKey" | "sasToken" | "connectionString", string>> | undefined;
   const named = namedUrl(fields, service);
@@ -77,7 +80,10 @@ export function canonicalServiceUrl(url: string): string {
   }
 }
 
-/** `https://acct.blob.core.windows.net` → acct; a path-style host (Azurite: an IP, localhost, ports 10000–10012) → its first path segment. */
+/**
+ * `https://acct.blob.core.windows.net` → acct; a path-style host (Azurite: an IP, localhost, ports 10000–10012)
+ * → its first path segment.
+ */
 export function accountNameOf(accountUrl: string): string {
   try {
     const url = new URL(accountUrl);
@@ -91,17 +97,41 @@ export function accountNameOf(accountUrl: string): string {
 function isPathStyle(url: URL): boolean {
   const ipv4 = /^(\d{1,3})(\.\d{1,3}){3}$/;
   const pathStylePort = url.port !== "" && Number(url.port) >= 10000 && Number(url.port) <= 10012;
-  return url.hostname.startsWith("[") || ipv4.test(url.hostname) || url.hostname === "localhost" || url.hostname === "host.docker.internal" || pathStylePort;
+  return (
+    url.hostname.startsWith("[") ||
+    ipv4.test(url.hostname) ||
+    url.hostname === "localhost" ||
+    url.hostname === "host.docker.internal" ||
+    pathStylePort
+  );
 }
 
-export type ConnectionString = Partial<Record<
-  "AccountName" | "AccountKey" | "BlobEndpoint" | "FileEndpoint" | "SharedAccessSignature" | "DefaultEndpointsProtocol" | "EndpointSuffix" | "UseDevelopmentStorage",
-  string
->>;
+export type ConnectionString = Partial<
+  Record<
+    | "AccountName"
+    | "AccountKey"
+    | "BlobEndpoint"
+    | "FileEndpoint"
+    | "SharedAccessSignature"
+    | "DefaultEndpointsProtocol"
+    | "EndpointSuffix"
+    | "UseDevelopmentStorage",
+    string
+  >
+>;
 
 /** `Key=Value;…`; values may contain `=` (keys, SAS tokens). Names are matched case-insensitively, as Azure does. */
 export function parseConnectionString(text: string): ConnectionString {
-  const known = ["AccountName", "AccountKey", "BlobEndpoint", "FileEndpoint", "SharedAccessSignature", "DefaultEndpointsProtocol", "EndpointSuffix", "UseDevelopmentStorage"];
+  const known = [
+    "AccountName",
+    "AccountKey",
+    "BlobEndpoint",
+    "FileEndpoint",
+    "SharedAccessSignature",
+    "DefaultEndpointsProtocol",
+    "EndpointSuffix",
+    "UseDevelopmentStorage",
+  ];
   const out: Record<string, string> = {};
   for (const part of text.split(";")) {
     const at = part.indexOf("=");

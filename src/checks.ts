@@ -45,16 +45,36 @@ export function checkHttpUrl(value: unknown, path: string, fail: Fail): void {
   } catch {
     url = undefined;
   }
-  const ok = url !== undefined && typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+  const ok =
+    url !== undefined && typeof value === "string" && (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
   if (!url || !ok) return void fail(path, `must be an http(s) URL such as "https://s3.example.com" (got ${show(value)}).`);
   // Endpoints are stored in plain text: a SAS query or user:password here would leak. Never echo it.
-  if (url.username || url.password || url.search) fail(path, "carries a user name, password or query string (a SAS?), which would be stored unencrypted in the state. Give the bare URL, and put the secret in credentials.");
+  if (url.username || url.password || url.search)
+    fail(
+      path,
+      "carries a user name, password or query string (a SAS?), which would be stored unencrypted in the state. Give the bare URL, and " +
+        "put the secret in credentials.",
+    );
 }
 
-export function checkNumber(value: unknown, path: string, fail: Fail, rule: { min: number; max: number; integer?: boolean; hint: string }): void {
+export function checkNumber(
+  value: unknown,
+  path: string,
+  fail: Fail,
+  rule: { min: number; max: number; integer?: boolean; hint: string },
+): void {
   if (value === undefined || isUnknown(value)) return;
-  const ok = typeof value === "number" && Number.isFinite(value) && (!rule.integer || Number.isInteger(value)) && value >= rule.min && value <= rule.max;
-  if (!ok) fail(path, `must be ${rule.integer ? "a whole number" : "a number"} from ${rule.min} to ${rule.max} (${rule.hint}); got ${show(value)}.`);
+  const ok =
+    typeof value === "number" &&
+    Number.isFinite(value) &&
+    (!rule.integer || Number.isInteger(value)) &&
+    value >= rule.min &&
+    value <= rule.max;
+  if (!ok)
+    fail(
+      path,
+      `must be ${rule.integer ? "a whole number" : "a number"} from ${rule.min} to ${rule.max} (${rule.hint}); got ${show(value)}.`,
+    );
 }
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,12 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import type {
-  AzureBlobLocator,
-  AzureCredentials,
-  AzureFileLocator,
-  CopyOptions,
-  S3Credentials,
-  S3Locator,
-} from "./args";
+import type { AzureBlobLocator, AzureCredentials, AzureFileLocator, CopyOptions, S3Credentials, S3Locator } from "./args";
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
 
@@ -113,7 +106,10 @@ export class CopiedObject extends pulumi.dynamic.Resource {
  * secret in state and outputs whatever it does with nested secrets, and the locator
  * itself (bucket, key) stays readable in diffs.
  */
-function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): { locator?: pulumi.Input<unknown>; credentials?: pulumi.Input<unknown> } {
+function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): {
+  locator?: pulumi.Input<unknown>;
+  credentials?: pulumi.Input<unknown>;
+} {
   if (locator === undefined) return {};
   // The usual literal shape splits at once, so a secret key does not turn bucket and key secret too.
   if (isPlain(locator)) {
@@ -139,12 +135,16 @@ function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): { lo
     locator: resolved.apply((value) =>
       Object.fromEntries(Object.entries(value ?? {}).map(([kind, body]) => [kind, isPlain(body) ? omit(body, "credentials") : body])),
     ),
-    credentials: pulumi.secret(resolved.apply((value) => Object.values(value ?? {}).map((body) => (isPlain(body) ? body.credentials : undefined))[0])),
+    credentials: pulumi.secret(
+      resolved.apply((value) => Object.values(value ?? {}).map((body) => (isPlain(body) ? body.credentials : undefined))[0]),
+    ),
   };
 }
 
 function isPlain(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !pulumi.Output.isInstance(value) && !(value instanceof Promise);
+  return (
+    typeof value === "object" && value !== null && !Array.isArray(value) && !pulumi.Output.isInstance(value) && !(value instanceof Promise)
+  );
 }
 
 function omit(value: Record<string, unknown>, key: string): Record<string, unknown> {

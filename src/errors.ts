@@ -38,8 +38,15 @@ export function isCopyError(e: unknown): e is CopyError {
 }
 
 const CODES: readonly CopyErrorCode[] = [
-  "InvalidInput", "Unsupported", "SourceNotFound", "DestinationNotFound", "AccessDenied",
-  "SourceChanged", "CopyFailed", "CopyAborted", "CopyTimedOut",
+  "InvalidInput",
+  "Unsupported",
+  "SourceNotFound",
+  "DestinationNotFound",
+  "AccessDenied",
+  "SourceChanged",
+  "CopyFailed",
+  "CopyAborted",
+  "CopyTimedOut",
 ];
 const CODE_IN_MESSAGE = new RegExp(`(?:^|[\\s:(])(${CODES.join("|")}): `);
 

@@ -54,7 +54,13 @@ function identify(locator: Locator, credentials: unknown, env: Env): ObjectIdent
   if ("azureFile" in locator) {
     const { share, path, shareSnapshot } = locator.azureFile;
     const service = azureService(locator.azureFile, credentials, env, "file");
-    return { kind: "azureFile", service, container: share, name: path.replace(/^\/+/, "").toLowerCase(), ...(shareSnapshot ? { version: shareSnapshot } : {}) };
+    return {
+      kind: "azureFile",
+      service,
+      container: share,
+      name: path.replace(/^\/+/, "").toLowerCase(),
+      ...(shareSnapshot ? { version: shareSnapshot } : {}),
+    };
   }
   const url = new URL(locator.url);
   return { kind: "url", service: `${url.protocol}//${url.host}`, container: "", name: url.pathname };
@@ -121,7 +127,12 @@ export function isAwsService(service: string): boolean {
 
 function partitionOf(region: string | undefined): string {
   const prefixes: Array<[string, string]> = [
-    ["cn-", "aws-cn"], ["us-gov-", "aws-us-gov"], ["us-isob-", "aws-iso-b"], ["us-isof-", "aws-iso-f"], ["eu-isoe-", "aws-iso-e"], ["us-iso-", "aws-iso"],
+    ["cn-", "aws-cn"],
+    ["us-gov-", "aws-us-gov"],
+    ["us-isob-", "aws-iso-b"],
+    ["us-isof-", "aws-iso-f"],
+    ["eu-isoe-", "aws-iso-e"],
+    ["us-iso-", "aws-iso"],
   ];
   return prefixes.find(([prefix]) => region?.startsWith(prefix))?.[1] ?? "aws";
 }

@@ -37,7 +37,11 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     source = await driver.readSource();
     const pin = job.options.sourceEtag;
     if (pin !== undefined && normalizeEtag(pin) !== source.etag) {
-      throw new CopyError("SourceChanged", `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(pin)} this copy is pinned to; update sourceEtag or remove it`);
+      throw new CopyError(
+        "SourceChanged",
+        `${source.label} has ETag ${source.etag}, not the sourceEtag ${normalizeEtag(pin)} this copy is pinned to; update sourceEtag or ` +
+          `remove it`,
+      );
     }
     const plan = driver.plan(source);
     await driver.prepare(source, plan);
@@ -62,7 +66,11 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     await driver.finish(source, plan, operation.written);
     const after = await driver.describe(operation.written);
     if (!after) throw new CopyError("CopyFailed", "the destination is missing right after the copy reported success");
-    progress.written = { etag: after.etag, ...(after.versionId ? { versionId: after.versionId } : {}), ...(after.lastModified ? { lastModified: after.lastModified } : {}) };
+    progress.written = {
+      etag: after.etag,
+      ...(after.versionId ? { versionId: after.versionId } : {}),
+      ...(after.lastModified ? { lastModified: after.lastModified } : {}),
+    };
     if (job.options.verify !== false) driver.verify(source, plan, after);
     return {
       ...after,
@@ -73,7 +81,11 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     };
   } catch (e) {
     const error = await driver.explain(e, source);
-    const left = await driver.cleanUp(progress.started ? progress.operation : undefined, error);
+    // Cleanup is best effort: its own failure must not hide why the copy failed.
+    const left = await driver.cleanUp(progress.started ? progress.operation : undefined, error).catch((cleanup: unknown) => {
+      job.log.warn(`cleaning up after the failed copy failed too: ${(cleanup as Error).message}`);
+      return undefined;
+    });
     if (left) progress.written = left;
     throw error;
   }
@@ -84,7 +96,14 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
  * first write carries partial state, so the engine keeps the resource: the next up copies again, and
  * destroy removes what was written. `why` says, for an update, what made it copy again.
  */
-export async function copy(inputs: WireInputs, olds: CopyState | undefined, id: string, env: Env, log: Logger, why: string[] = []): Promise<CopyState> {
+export async function copy(
+  inputs: WireInputs,
+  olds: CopyState | undefined,
+  id: string,
+  env: Env,
+  log: Logger,
+  why: string[] = [],
+): Promise<CopyState> {
   const started = Date.now();
   const timeoutSeconds = inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS;
   const operation = operationSignal(timeoutSeconds, shutdownSignal());
@@ -98,15 +117,29 @@ export async function copy(inputs: WireInputs, olds: CopyState | undefined, id: 
     const outcome = await trackInflight(() => runCopy(job, driverFor(route.driver, locatorKind(inputs.source)), progress));
     return successState(inputs, olds, outcome, Date.now() - started);
   } catch (e) {
-    const error = isCopyError(e) ? e : operation.signal.aborted ? abortReason(operation.signal) : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
+    const error = isCopyError(e)
+      ? e
+      : operation.signal.aborted
+        ? abortReason(operation.signal)
+        : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
     if (!progress.started && olds && error.code === "SourceNotFound" && why.length) {
-      throw new CopyError("SourceNotFound", `${error.detail}. This update copies again because ${why.join("; ")}; the copy already there is left as it was. Restore the source, or undo that change`, { cause: error });
+      throw new CopyError(
+        "SourceNotFound",
+        `${error.detail}. This update copies again because ${why.join("; ")}; the copy already there is left as it was. Restore the ` +
+          `source, or undo that change`,
+        { cause: error },
+      );
     }
     // A destination that does not exist was never written: nothing to keep.
     if (!progress.started || error.code === "DestinationNotFound") throw error;
     const status = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
     const copyId = progress.operation?.copyId;
-    const partial = partialState(inputs, olds, { status, ...(copyId ? { copyId } : {}), ...(progress.written ? { written: progress.written } : {}), durationMs: Date.now() - started });
+    const partial = partialState(inputs, olds, {
+      status,
+      ...(copyId ? { copyId } : {}),
+      ...(progress.written ? { written: progress.written } : {}),
+      durationMs: Date.now() - started,
+    });
     throw Object.assign(error, { id, properties: partial, reasons: [error.message] });
   } finally {
     operation.dispose();
@@ -138,7 +171,9 @@ export async function remove(state: CopyState, log: Logger): Promise<void> {
 /** Refresh: the destination as it is now, with drift flagged; undefined when it is gone. */
 export async function refresh(state: CopyState, env: Env, log: Logger, readSource: boolean): Promise<CopyState | undefined> {
   const { destination } = state.args;
-  const now = await quick((signal) => storeFor(locatorKind(destination)).head(destination, state.destinationCredentials, signal, "destination"));
+  const now = await quick((signal) =>
+    storeFor(locatorKind(destination)).head(destination, state.destinationCredentials, signal, "destination"),
+  );
   if (!now) return undefined;
   if (readSource && (await readSourceNow(state.args.source, state.sourceCredentials, log)) === "missing") {
     log.warn(`the source ${named(state.args.source, state.sourceCredentials, env)} no longer exists; the copy is kept as it was`);
@@ -150,7 +185,12 @@ export async function refresh(state: CopyState, env: Env, log: Logger, readSourc
         ? `the destination's content changed outside Pulumi (ETag ${now.etag}, wrote ${state.etag})`
         : undefined;
   const { destinationDrift: _previous, ...rest } = state;
-  return jsonSafe({ ...rest, ...(drift ? { destinationDrift: drift } : {}), contentLength: now.contentLength, lastModified: now.lastModified });
+  return jsonSafe({
+    ...rest,
+    ...(drift ? { destinationDrift: drift } : {}),
+    contentLength: now.contentLength,
+    lastModified: now.lastModified,
+  });
 }
 
 /** The source as it is now, for trackSource; undefined when it cannot be read (assumed unchanged, and said). */

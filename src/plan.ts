@@ -75,7 +75,8 @@ export function routeOf(from: LocatorKind, to: LocatorKind, strategy: Strategy =
   if (from === "s3" && to === "s3" && across) {
     return {
       property: "destination.s3.endpoint",
-      reason: `is ${services.destination}, but the source is on ${services.source}: a server-side copy needs both objects on one S3 service ` +
+      reason:
+        `is ${services.destination}, but the source is on ${services.source}: a server-side copy needs both objects on one S3 service ` +
         `(CopyObject runs on the destination's server and reads the source there). Set strategy: "stream" to copy through the machine ` +
         `running Pulumi with bounded memory, or copy within one service.`,
     };
@@ -98,26 +99,40 @@ export function routeOrThrow(from: LocatorKind, to: LocatorKind, strategy: Strat
 function unsupportedWhy(to: LocatorKind): string {
   return to === "azureFile"
     ? "Copy File reads only Azure Files and Azure Blob sources; copy into a blob instead, or stage the object in Azure Blob first."
-    : "it copies S3 to S3; Azure Blob, Azure Files, S3 or a URL to Azure Blob; Azure Blob or Files to Azure Files; and, streamed, Azure, a URL or another S3 service to S3.";
+    : "it copies S3 to S3; Azure Blob, Azure Files, S3 or a URL to Azure Blob; Azure Blob or Files to Azure Files; and, streamed, Azure, " +
+        "a URL or another S3 service to S3.";
 }
 
 function streamOnlyWhy(from: LocatorKind): string {
   const what = from === "url" ? "a URL" : `Azure ${from === "azureBlob" ? "Blob" : "Files"}`;
-  return `S3 cannot copy from ${what} server-side, so the bytes would pass through the machine running Pulumi. Set strategy: "stream" to accept ` +
-    "that (memory stays within partSizeBytes × concurrency), or copy within one cloud.";
+  return (
+    `S3 cannot copy from ${what} server-side, so the bytes would pass through the machine running Pulumi. ` +
+    `Set strategy: "stream" to accept that (memory stays within partSizeBytes × concurrency), or copy within one cloud.`
+  );
 }
 
 function refuseStrategy(from: LocatorKind, to: LocatorKind, strategy: Strategy): string {
   if (to === "s3") {
-    if (strategy === "stream") return "\"stream\" sends the data through the machine running Pulumi; S3 to S3 on one service always has a server-side path. Use \"auto\", \"copy\" or \"multipart\".";
+    if (strategy === "stream")
+      return (
+        '"stream" sends the data through the machine running Pulumi; S3 to S3 on one service always has a server-side path. Use ' +
+        '"auto", "copy" or "multipart".'
+      );
     return `"${strategy}" is an Azure Blob strategy; for S3 to S3 use "auto", "copy" or "multipart".`;
   }
-  if (to === "azureFile") return `"${strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`;
-  if (from === "azureFile") return `"${strategy}" does not apply to an Azure Files source, which only async Copy Blob reads; use "auto" or "copy".`;
+  if (to === "azureFile")
+    return `"${strategy}" does not apply to copies into Azure Files, which only Copy File writes; use "auto" or "copy".`;
+  if (from === "azureFile")
+    return `"${strategy}" does not apply to an Azure Files source, which only async Copy Blob reads; use "auto" or "copy".`;
   if (from === "azureBlob") {
-    return `"${strategy}" does not apply to Azure Blob to Azure Blob; use "auto", "copy" (async Copy Blob), "blocks" (Put Block From URL) or "sync" (Copy Blob From URL, up to 256 MiB).`;
+    return (
+      `"${strategy}" does not apply to Azure Blob to Azure Blob; use "auto", "copy" (async Copy Blob), "blocks" (Put Block From ` +
+      `URL) or "sync" (Copy Blob From URL, up to 256 MiB).`
+    );
   }
-  return `"${strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) or "blocks".`;
+  return (
+    `"${strategy}" does not apply to copies into Azure Blob; use "auto" (async Copy Blob), "copy", "sync" (up to 256 MiB) ` + `or "blocks".`
+  );
 }
 /** S3's documented limits. Enforced here because S3-compatible servers (Ceph RGW) do not. */
 export const S3_LIMITS = {
@@ -142,9 +157,7 @@ export const S3_DEFAULTS = {
   concurrency: 8,
 } as const;
 
-export type S3Plan =
-  | { strategy: "copy" }
-  | { strategy: "multipart"; partSizeBytes: number; partCount: number; concurrency: number };
+export type S3Plan = { strategy: "copy" } | { strategy: "multipart"; partSizeBytes: number; partCount: number; concurrency: number };
 
 export interface S3PlanInput {
   sizeBytes: number;
@@ -162,10 +175,15 @@ export function planS3Copy(input: S3PlanInput): S3Plan {
   if (sizeBytes > S3_LIMITS.maxObjectBytes) {
     throw new CopyError("InvalidInput", `the source is ${formatBytes(sizeBytes)}; S3 objects are at most 5 TiB.`);
   }
-  if (strategy === "blocks" || strategy === "sync" || strategy === "stream") throw new CopyError("InvalidInput", `strategy "${strategy}" is not a server-side S3 strategy`);
+  if (strategy === "blocks" || strategy === "sync" || strategy === "stream")
+    throw new CopyError("InvalidInput", `strategy "${strategy}" is not a server-side S3 strategy`);
   if (strategy === "copy") {
     if (sizeBytes > S3_LIMITS.maxSingleCopyBytes) {
-      throw new CopyError("InvalidInput", `strategy "copy" cannot copy ${formatBytes(sizeBytes)}: a single S3 CopyObject is limited to 5 GiB. Use strategy "auto" or "multipart".`);
+      throw new CopyError(
+        "InvalidInput",
+        `strategy "copy" cannot copy ${formatBytes(sizeBytes)}: a single S3 CopyObject is limited to 5 GiB. Use strategy "auto" or ` +
+          `"multipart".`,
+      );
     }
     return { strategy: "copy" };
   }
@@ -182,7 +200,11 @@ export function planS3Copy(input: S3PlanInput): S3Plan {
   const partCount = Math.ceil(sizeBytes / partSizeBytes);
   if (partCount > S3_LIMITS.maxParts) {
     const needed = Math.ceil(sizeBytes / S3_LIMITS.maxParts / MiB) * MiB;
-    throw new CopyError("InvalidInput", `partSizeBytes ${partSizeBytes} splits ${formatBytes(sizeBytes)} into ${partCount} parts; S3 allows 10,000. Use partSizeBytes of at least ${needed}, or omit it.`);
+    throw new CopyError(
+      "InvalidInput",
+      `partSizeBytes ${partSizeBytes} splits ${formatBytes(sizeBytes)} into ${partCount} parts; S3 allows 10,000. Use partSizeBytes of ` +
+        `at least ${needed}, or omit it.`,
+    );
   }
   const concurrency = Math.min(input.concurrency ?? S3_DEFAULTS.concurrency, partCount);
   return { strategy: "multipart", partSizeBytes, partCount, concurrency };
@@ -211,8 +233,7 @@ export const BLOB_LIMITS = {
 export const BLOB_DEFAULTS = { blockSizeBytes: 64 * MiB, concurrency: 8 } as const;
 
 export type BlobPlan =
-  | { strategy: "copy" | "sync" }
-  | { strategy: "blocks"; blockSizeBytes: number; blockCount: number; concurrency: number };
+  { strategy: "copy" | "sync" } | { strategy: "blocks"; blockSizeBytes: number; blockCount: number; concurrency: number };
 
 export interface BlobPlanInput {
   sizeBytes: number;
@@ -231,19 +252,40 @@ export interface BlobPlanInput {
 export function planBlobCopy(input: BlobPlanInput): BlobPlan {
   const strategy = input.strategy ?? "auto";
   if (strategy === "sync" && input.sizeBytes > BLOB_LIMITS.maxSyncCopyBytes) {
-    throw new CopyError("InvalidInput", `strategy "sync" cannot copy ${formatBytes(input.sizeBytes)}: Copy Blob From URL is limited to 256 MiB. Use "auto", "copy" or "blocks".`);
+    throw new CopyError(
+      "InvalidInput",
+      `strategy "sync" cannot copy ${formatBytes(input.sizeBytes)}: Copy Blob From URL is limited to 256 MiB. Use "auto", "copy" or ` +
+        `"blocks".`,
+    );
   }
   if (strategy === "blocks" && !input.blockBlob) {
     throw new CopyError("InvalidInput", `strategy "blocks" needs a block blob source; this one is a page or append blob. Use "copy".`);
   }
-  if (strategy === "multipart" || strategy === "stream") throw new CopyError("InvalidInput", `strategy "${strategy}" does not apply to copies into Azure Blob`);
-  const chosen = strategy !== "auto" ? strategy : input.sameAccount || !input.blockBlob ? "copy" : input.sizeBytes <= BLOB_LIMITS.maxSyncCopyBytes ? "sync" : "blocks";
+  if (strategy === "multipart" || strategy === "stream")
+    throw new CopyError("InvalidInput", `strategy "${strategy}" does not apply to copies into Azure Blob`);
+  const chosen =
+    strategy !== "auto"
+      ? strategy
+      : input.sameAccount || !input.blockBlob
+        ? "copy"
+        : input.sizeBytes <= BLOB_LIMITS.maxSyncCopyBytes
+          ? "sync"
+          : "blocks";
   if (chosen !== "blocks") return { strategy: chosen };
   const smallest = Math.ceil(input.sizeBytes / BLOB_LIMITS.maxBlocks / MiB) * MiB;
   const blockSizeBytes = input.partSizeBytes ?? Math.max(BLOB_DEFAULTS.blockSizeBytes, smallest);
   const blockCount = Math.max(1, Math.ceil(input.sizeBytes / blockSizeBytes));
   if (blockSizeBytes > BLOB_LIMITS.maxBlockBytes || blockCount > BLOB_LIMITS.maxBlocks) {
-    throw new CopyError("InvalidInput", `partSizeBytes ${blockSizeBytes} gives ${blockCount} blocks of ${formatBytes(blockSizeBytes)}; Azure allows 50,000 blocks of at most 4000 MiB. Use partSizeBytes of at least ${smallest}, or omit it.`);
+    throw new CopyError(
+      "InvalidInput",
+      `partSizeBytes ${blockSizeBytes} gives ${blockCount} blocks of ${formatBytes(blockSizeBytes)}; Azure allows 50,000 blocks of at ` +
+        `most 4000 MiB. Use partSizeBytes of at least ${smallest}, or omit it.`,
+    );
   }
-  return { strategy: "blocks", blockSizeBytes, blockCount, concurrency: Math.min(input.concurrency ?? BLOB_DEFAULTS.concurrency, blockCount) };
+  return {
+    strategy: "blocks",
+    blockSizeBytes,
+    blockCount,
+    concurrency: Math.min(input.concurrency ?? BLOB_DEFAULTS.concurrency, blockCount),
+  };
 }

@@ -57,7 +57,12 @@ export async function update(id: string, olds: Record<string, unknown>, news: Wi
 
 export async function read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {
   const state = upgradeState(props);
-  const refreshed = await refresh(state, env(), log, shouldReadSource(state, { ...state.args, sourceCredentials: state.sourceCredentials }, env()));
+  const refreshed = await refresh(
+    state,
+    env(),
+    log,
+    shouldReadSource(state, { ...state.args, sourceCredentials: state.sourceCredentials }, env()),
+  );
   return refreshed ? { id, props: refreshed } : {};
 }
 

@@ -24,7 +24,10 @@ export function shutdownSignal(): AbortSignal {
 export async function trackInflight<T>(work: () => Promise<T>): Promise<T> {
   install();
   const running = work();
-  const settled = running.then(() => undefined, () => undefined);
+  const settled = running.then(
+    () => undefined,
+    () => undefined,
+  );
   inflight.add(settled);
   try {
     return await running;

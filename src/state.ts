@@ -60,14 +60,18 @@ export function upgradeState(raw: Record<string, unknown>): CopyState {
   if (!isPlainObject(args) || !isPlainObject(args.source) || !isPlainObject(args.destination)) {
     throw new CopyError(
       "InvalidInput",
-      "this resource's state has no args with a source and a destination, so the package cannot tell what it copied. It was not written by " +
-        "pulumi-copied-object (an edited state, or an import, which is not supported). Remove it from the state with `pulumi state delete <urn>` " +
-        "and declare it again; the object itself is left as it is",
+      "this resource's state has no args with a source and a destination, so the package cannot tell what it copied. " +
+        "It was not written by pulumi-copied-object (an edited state, or an import, which is not supported). " +
+        "Remove it from the state with `pulumi state delete <urn>` and declare it again; the object itself is left as it is",
     );
   }
   const version = raw.stateVersion ?? 1;
   if (typeof version !== "number" || version > STATE_VERSION) {
-    throw new CopyError("Unsupported", `this resource's state was written by a newer release of pulumi-copied-object (state version ${String(version)}; this one reads up to ${STATE_VERSION}). Upgrade the package`);
+    throw new CopyError(
+      "Unsupported",
+      `this resource's state was written by a newer release of pulumi-copied-object (state version ${String(version)}; this one reads up ` +
+        `to ${STATE_VERSION}). Upgrade the package`,
+    );
   }
   // 1 → 2: the same fields; a state without a status is read by what it holds.
   const copyStatus = (raw.copyStatus as CopyStatus | undefined) ?? (raw.etag ? "success" : "failed");
@@ -113,7 +117,9 @@ export function successState(inputs: WireInputs, olds: CopyState | undefined, ou
  * earlier copies wrote. `__provider` is kept: a later delete loads its provider from it.
  */
 export function partialState(
-  inputs: WireInputs, olds: CopyState | undefined, failure: { status: "failed" | "aborted"; copyId?: string; written?: Written; durationMs: number },
+  inputs: WireInputs,
+  olds: CopyState | undefined,
+  failure: { status: "failed" | "aborted"; copyId?: string; written?: Written; durationMs: number },
 ): Record<string, unknown> {
   const { written } = failure;
   const versionId = written?.versionId ?? olds?.versionId;

@@ -21,7 +21,10 @@ export interface CopyProperties {
  */
 export async function waitForCopy<T extends CopyProperties>(
   client: { getProperties(options: { abortSignal: AbortSignal }): Promise<T> },
-  copyId: string, options: CopyOptions, signal: AbortSignal, log: Logger,
+  copyId: string,
+  options: CopyOptions,
+  signal: AbortSignal,
+  log: Logger,
 ): Promise<T> {
   const schedule = { ...DEFAULT_POLL_SCHEDULE, ...(options.pollIntervalSeconds ? { fixedMs: options.pollIntervalSeconds * 1000 } : {}) };
   let previous: ProgressReading | undefined;
@@ -48,7 +51,10 @@ export async function waitForCopy<T extends CopyProperties>(
         case "failed":
           throw new CopyError("CopyFailed", `the service failed the copy ${copyId}: ${props.copyStatusDescription ?? "no description"}`);
         case "aborted":
-          throw new CopyError("CopyAborted", `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`);
+          throw new CopyError(
+            "CopyAborted",
+            `the copy ${copyId} was aborted outside this resource: ${props.copyStatusDescription ?? "no description"}`,
+          );
         case "pending": {
           const reading = parseCopyProgress(props.copyProgress, Date.now());
           if (reading && reading.bytes !== latest?.bytes) {
@@ -65,13 +71,17 @@ export async function waitForCopy<T extends CopyProperties>(
   }
 }
 
-
 interface PropertiesClient<T> {
   getProperties(options: { abortSignal: AbortSignal }): Promise<T>;
 }
 
 /** A destination's properties, or undefined while it does not exist. */
-export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSignal, doing: string, kind: AzureKind): Promise<T | undefined> {
+export function propertiesOrNone<T>(
+  client: PropertiesClient<T>,
+  signal: AbortSignal,
+  doing: string,
+  kind: AzureKind,
+): Promise<T | undefined> {
   return client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
     if (statusOf(e) === 404) return undefined;
     throw azureFailure(e, signal, doing, "destination", kind);
@@ -84,8 +94,13 @@ export function propertiesOrNone<T>(client: PropertiesClient<T>, signal: AbortSi
  * PendingCopyOperation): it is ours when it copies from this source, so it is adopted.
  */
 export async function startCopy(
-  start: () => Promise<string>, client: PropertiesClient<CopyProperties & { copySource?: string }>,
-  sourceUrl: string, signal: AbortSignal, log: Logger, where: string, kind: AzureKind,
+  start: () => Promise<string>,
+  client: PropertiesClient<CopyProperties & { copySource?: string }>,
+  sourceUrl: string,
+  signal: AbortSignal,
+  log: Logger,
+  where: string,
+  kind: AzureKind,
 ): Promise<string> {
   try {
     return await start();
@@ -104,7 +119,11 @@ export function withoutQuery(url: string | undefined): string {
 
 /** Aborts a copy a killed run left pending on the destination; returns how many (0 or 1). */
 export async function abortLeftoverCopy<T extends CopyProperties>(
-  client: PropertiesClient<T>, abort: (copyId: string) => Promise<void>, signal: AbortSignal, where: string, kind: AzureKind,
+  client: PropertiesClient<T>,
+  abort: (copyId: string) => Promise<void>,
+  signal: AbortSignal,
+  where: string,
+  kind: AzureKind,
 ): Promise<number> {
   const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`, kind);
   if (props?.copyStatus !== "pending" || !props.copyId) return 0;
@@ -118,14 +137,18 @@ export async function abortLeftoverCopy<T extends CopyProperties>(
  */
 export async function abortRemoteCopy(
   client: { abortCopyFromURL(copyId: string, options: { abortSignal: AbortSignal }): Promise<unknown> },
-  copyId: string, log: Logger, where: string,
+  copyId: string,
+  log: Logger,
+  where: string,
 ): Promise<void> {
   try {
     await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
     log.info(`aborted the pending copy ${copyId} on ${where}`);
   } catch (e) {
     if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
-    log.warn(`could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`);
+    log.warn(
+      `could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`,
+    );
   }
 }
 
@@ -137,5 +160,9 @@ export async function explainFailure(error: CopyError, source: CopySource | unde
   if (error.code !== "CopyFailed" || !source?.etag) return error;
   const now = await source.etagNow().catch(() => source.etag);
   if (now === source.etag) return error;
-  return new CopyError("SourceChanged", `${source.label} changed while it was being copied (ETag ${source.etag}, now ${now || "gone"}); ${error.detail}`, { cause: error });
+  return new CopyError(
+    "SourceChanged",
+    `${source.label} changed while it was being copied (ETag ${source.etag}, now ${now || "gone"}); ${error.detail}`,
+    { cause: error },
+  );
 }

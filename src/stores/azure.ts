@@ -39,20 +39,32 @@ export function azureError(e: unknown, doing: string, side: Side, kind: AzureKin
   const status = statusOf(e);
   const code = codeOf(e) ?? (e as Error)?.name ?? "Error";
   // A source SAS can echo back in a message: its signature never goes into an error.
-  const detail = ((e as Error)?.message ?? String(e)).split("\n")[0].replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED").slice(0, 300);
+  const detail = ((e as Error)?.message ?? String(e))
+    .split("\n")[0]
+    .replace(/([?&]sig=)[^&\s"']+/gi, "$1REDACTED")
+    .slice(0, 300);
   const what = `${doing} failed: ${code}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   const field = `${side}.${kind}`;
   if (code === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
-    return new CopyError("InvalidInput", `no Azure credentials for the ${side}: set ${field}.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`, { cause: e });
+    return new CopyError(
+      "InvalidInput",
+      `no Azure credentials for the ${side}: set ${field}.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, ` +
+        `AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`,
+      { cause: e },
+    );
   }
   if (status === 412 || code === "SourceConditionNotMet" || code === "ConditionNotMet") {
     return new CopyError("SourceChanged", `${what}. The source changed since it was read; run again to copy its new content`, { cause: e });
   }
   const missing = side === "source" ? "SourceNotFound" : "DestinationNotFound";
-  if (code === "ContainerNotFound") return new CopyError(missing, `${what}. Create the container first, or fix ${field}.container`, { cause: e });
+  if (code === "ContainerNotFound")
+    return new CopyError(missing, `${what}. Create the container first, or fix ${field}.container`, { cause: e });
   if (code === "ShareNotFound") return new CopyError(missing, `${what}. Create the share first, or fix ${field}.share`, { cause: e });
   if (status === 404) return new CopyError(missing, what, { cause: e });
-  if (code === "CannotVerifyCopySource" && status === 403) return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, { cause: e });
+  if (code === "CannotVerifyCopySource" && status === 403)
+    return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, {
+      cause: e,
+    });
   if (status === 403) return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials (${field}.credentials)`, { cause: e });
   return new CopyError("CopyFailed", what, { cause: e });
 }
@@ -61,9 +73,17 @@ export function azureError(e: unknown, doing: string, side: Side, kind: AzureKin
  * Whether an unversioned blob or file still holds what this resource last wrote (its ETag: Azure gives
  * every write a new one). The empty residue of an aborted copy holds nobody's data, and counts as ours.
  */
-export function heldByUs(current: { etag?: string; copyStatus?: string; contentLength?: number }, evidence: WriteEvidence, where: string, log: Logger): boolean {
+export function heldByUs(
+  current: { etag?: string; copyStatus?: string; contentLength?: number },
+  evidence: WriteEvidence,
+  where: string,
+  log: Logger,
+): boolean {
   if (current.copyStatus === "aborted" && !current.contentLength) return true;
   if (!evidence.etag || normalizeEtag(current.etag ?? "") === evidence.etag) return true;
-  log.warn(`${where} no longer holds what this resource wrote (ETag ${normalizeEtag(current.etag ?? "")}, wrote ${evidence.etag}): someone else wrote it since, so it is kept`);
+  log.warn(
+    `${where} no longer holds what this resource wrote (ETag ${normalizeEtag(current.etag ?? "")}, wrote ${evidence.etag}): someone else ` +
+      `wrote it since, so it is kept`,
+  );
   return false;
 }

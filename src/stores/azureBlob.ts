@@ -9,7 +9,7 @@ import { azureError, azureFailure, azureState, codeOf, heldByUs, statusOf } from
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import { ClientCache } from "./clientCache";
 import type { Readable } from "node:stream";
-import type { ObjectState, SourceOpener, Store } from "./types";
+import type { SourceOpener, Store } from "./types";
 
 export { codeOf, statusOf };
 
@@ -52,7 +52,10 @@ export function blobHandle(location: AzureBlobLocator, credentials?: AzureCreden
 function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): BlobAccount {
   const resolved = resolveAzureAccount(location, credentials, env, "blob");
   if (!resolved) {
-    throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
+    throw new CopyError(
+      "InvalidInput",
+      "no storage account: set accountUrl or account on the azureBlob location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs",
+    );
   }
   const { url, accountName, auth } = resolved;
   switch (auth.kind) {
@@ -61,7 +64,12 @@ function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials |
         const service = BlobServiceClient.fromConnectionString(auth.connectionString);
         const sharedKey = service.credential instanceof StorageSharedKeyCredential ? service.credential : undefined;
         const sasToken = parseConnectionString(auth.connectionString).SharedAccessSignature;
-        return { accountName: service.accountName || accountName, service, ...(sharedKey ? { sharedKey } : {}), ...(sasToken ? { sasToken } : {}) };
+        return {
+          accountName: service.accountName || accountName,
+          service,
+          ...(sharedKey ? { sharedKey } : {}),
+          ...(sasToken ? { sasToken } : {}),
+        };
       });
     case "key":
       return blobAccounts.get({ url, accountName, key: auth.key }, () => {
@@ -69,9 +77,16 @@ function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials |
         return { accountName, service: new BlobServiceClient(url, sharedKey), sharedKey };
       });
     case "sas":
-      return blobAccounts.get({ url, accountName, sas: auth.sas }, () => ({ accountName, service: new BlobServiceClient(`${url}?${auth.sas}`), sasToken: auth.sas }));
+      return blobAccounts.get({ url, accountName, sas: auth.sas }, () => ({
+        accountName,
+        service: new BlobServiceClient(`${url}?${auth.sas}`),
+        sasToken: auth.sas,
+      }));
     case "identity":
-      return blobAccounts.get({ url, accountName, aad: true }, () => ({ accountName, service: new BlobServiceClient(url, new DefaultAzureCredential()) }));
+      return blobAccounts.get({ url, accountName, aad: true }, () => ({
+        accountName,
+        service: new BlobServiceClient(url, new DefaultAzureCredential()),
+      }));
   }
 }
 
@@ -108,16 +123,21 @@ export function azureBlobStore(handleFor = blobHandle): Store {
         if (!current) return void log.info(`${blobUri(blob)} was already gone`);
         if (!heldByUs(current, evidence, blobUri(blob), log)) return;
         // If-Match: a write that lands after the read above is someone else's, and stays.
-        if (!(await deleteBlob(client, blob, undefined, signal, log, current.etag))) log.warn(`${blobUri(blob)} was overwritten while it was being deleted; it is kept`);
+        if (!(await deleteBlob(client, blob, undefined, signal, log, current.etag)))
+          log.warn(`${blobUri(blob)} was overwritten while it was being deleted; it is kept`);
         return;
       }
       // Only what this resource wrote. Azure refuses to delete the current version by its id
       // (403 OperationNotAllowedOnRootBlob); deleting the base blob turns it into a previous version.
       if (current?.versionId && versionIds.includes(current.versionId)) {
         const deleted = await deleteBlob(client, blob, undefined, signal, log, current.etag);
-        if (!deleted) log.warn(`${blobUri(blob)} was overwritten while it was being deleted; the new current version is someone else's and is kept`);
+        if (!deleted)
+          log.warn(`${blobUri(blob)} was overwritten while it was being deleted; the new current version is someone else's and is kept`);
       } else if (current) {
-        log.warn(`the current version${current.versionId ? ` ${current.versionId}` : ""} of ${blobUri(blob)} was written by someone else and is kept; only this resource's versions are deleted`);
+        log.warn(
+          `the current version${current.versionId ? ` ${current.versionId}` : ""} of ${blobUri(blob)} was written by someone else and is ` +
+            `kept; only this resource's versions are deleted`,
+        );
       }
       for (const versionId of versionIds) await deleteBlob(client, blob, versionId, signal, log);
     },
@@ -131,10 +151,20 @@ export function azureBlobStore(handleFor = blobHandle): Store {
 }
 
 /** Deletes the base blob or one version; false when an If-Match etag no longer matched. Missing is already done. */
-async function deleteBlob(client: BlobClient, blob: AzureBlobLocator, versionId: string | undefined, signal: AbortSignal, log: Logger, ifMatch?: string): Promise<boolean> {
+async function deleteBlob(
+  client: BlobClient,
+  blob: AzureBlobLocator,
+  versionId: string | undefined,
+  signal: AbortSignal,
+  log: Logger,
+  ifMatch?: string,
+): Promise<boolean> {
   const where = blobUri({ ...blob, versionId });
   try {
-    await (versionId ? client.withVersion(versionId) : client).delete({ abortSignal: signal, ...(ifMatch ? { conditions: { ifMatch } } : {}) });
+    await (versionId ? client.withVersion(versionId) : client).delete({
+      abortSignal: signal,
+      ...(ifMatch ? { conditions: { ifMatch } } : {}),
+    });
     log.info(`deleted ${where}`);
   } catch (e) {
     if (ifMatch && statusOf(e) === 412) return false;
@@ -143,13 +173,17 @@ async function deleteBlob(client: BlobClient, blob: AzureBlobLocator, versionId:
       return true;
     }
     if (codeOf(e) === "SnapshotsPresent") {
-      throw new CopyError("CopyFailed", `${blobUri(blob)} has snapshots, which this resource did not write and will not delete. Delete them first, or give the resource retainOnDelete`, { cause: e });
+      throw new CopyError(
+        "CopyFailed",
+        `${blobUri(blob)} has snapshots, which this resource did not write and will not delete. Delete them first, or give the resource ` +
+          `retainOnDelete`,
+        { cause: e },
+      );
     }
     throw blobFailure(e, signal, `Delete Blob on ${where}`, "destination");
   }
   return true;
 }
-
 
 export function blobFailure(e: unknown, signal: AbortSignal, doing: string, side: "source" | "destination"): CopyError {
   return azureFailure(e, signal, doing, side, "azureBlob");
@@ -166,7 +200,10 @@ export function openBlob(handleFor = blobHandle): SourceOpener {
     const { client } = handleFor(blob, credentials as AzureCredentials | undefined);
     try {
       const props = await client.getProperties({ abortSignal: signal });
-      const tags = await client.getTags({ abortSignal: signal }).then((t) => t.tags, () => undefined);
+      const tags = await client.getTags({ abortSignal: signal }).then(
+        (t) => t.tags,
+        () => undefined,
+      );
       const download = await client.download(0, undefined, { abortSignal: signal, conditions: { ifMatch: props.etag } });
       return {
         label: blobUri(blob),
@@ -182,7 +219,8 @@ export function openBlob(handleFor = blobHandle): SourceOpener {
         body: download.readableStreamBody as Readable,
       };
     } catch (e) {
-      if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${blobUri(blob)} does not exist; check source.azureBlob`, { cause: e });
+      if (statusOf(e) === 404)
+        throw new CopyError("SourceNotFound", `${blobUri(blob)} does not exist; check source.azureBlob`, { cause: e });
       throw signal.aborted ? abortReason(signal) : blobError(e, `reading the source ${blobUri(blob)}`, "source");
     }
   };

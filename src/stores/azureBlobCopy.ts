@@ -27,20 +27,23 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
     let final: BlobGetPropertiesResponse | undefined;
     let started = false;
     const driver: CopyDriver<CopySource, BlobPlan> = {
-      readSource: () => readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
-      plan: (source) => planBlobCopy({
-        sizeBytes: source.contentLength,
-        sameAccount: source.accountName === undefined || source.accountName === dst.accountName,
-        blockBlob: source.blockBlob,
-        strategy: options.strategy,
-        partSizeBytes: options.partSizeBytes,
-        concurrency: options.concurrency,
-      }),
+      readSource: () =>
+        readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
+      plan: (source) =>
+        planBlobCopy({
+          sizeBytes: source.contentLength,
+          sameAccount: source.accountName === undefined || source.accountName === dst.accountName,
+          blockBlob: source.blockBlob,
+          strategy: options.strategy,
+          partSizeBytes: options.partSizeBytes,
+          concurrency: options.concurrency,
+        }),
       async prepare(source, plan) {
         before = await propertiesOrNone(dst.client, signal, `Get Blob Properties on the destination ${where}`, "azureBlob");
         tags = options.tags ?? (await source.tags()) ?? {};
         // A pending async copy would block the synchronous paths (409 PendingCopyOperation); it is not ours to wait for.
-        if (plan.strategy !== "copy" && before?.copyStatus === "pending" && before.copyId) await abortRemoteCopy(dst.client, before.copyId, log, where);
+        if (plan.strategy !== "copy" && before?.copyStatus === "pending" && before.copyId)
+          await abortRemoteCopy(dst.client, before.copyId, log, where);
       },
       async start(source, plan) {
         started = true;
@@ -66,7 +69,10 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
       async finish(source, plan) {
         // Azure pins only Azure sources; any other is checked again now that the copy is done.
         if (!source.ifMatch && plan.strategy !== "blocks" && source.etag && (await source.etagNow()) !== source.etag) {
-          throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+          throw new CopyError(
+            "SourceChanged",
+            `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`,
+          );
         }
         if (plan.strategy !== "blocks") final = await applyHeaders(dst.client, final!, options, signal);
       },
@@ -87,7 +93,11 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
 
 function writtenOf(props: BlobGetPropertiesResponse): Written {
   const state = blobState(props);
-  return { etag: state.etag, ...(state.versionId ? { versionId: state.versionId } : {}), ...(state.lastModified ? { lastModified: state.lastModified } : {}) };
+  return {
+    etag: state.etag,
+    ...(state.versionId ? { versionId: state.versionId } : {}),
+    ...(state.lastModified ? { lastModified: state.lastModified } : {}),
+  };
 }
 
 function describePlan(plan: BlobPlan): string {
@@ -101,14 +111,19 @@ function describePlan(plan: BlobPlan): string {
   }
 }
 
-
 /**
  * Starts Copy Blob, pinned to the source ETag that was read. A destination already copying
  * from this source (a crashed run) is adopted; one copying from elsewhere is aborted first.
  */
 async function startOrAdopt(
-  client: BlobClient, before: BlobGetPropertiesResponse | undefined, source: CopySource,
-  options: CopyOptions, tags: Record<string, string>, signal: AbortSignal, log: Logger, where: string,
+  client: BlobClient,
+  before: BlobGetPropertiesResponse | undefined,
+  source: CopySource,
+  options: CopyOptions,
+  tags: Record<string, string>,
+  signal: AbortSignal,
+  log: Logger,
+  where: string,
 ): Promise<string> {
   const sourceUrl = source.url;
   if (before?.copyStatus === "pending" && before.copyId) {
@@ -119,28 +134,48 @@ async function startOrAdopt(
     log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
     await abortRemoteCopy(client, before.copyId, log, where);
   }
-  return startCopy(async () => {
-    const poller = await client.beginCopyFromURL(sourceUrl, {
-      abortSignal: signal,
-      metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
-      tags,
-      tier: options.accessTier,
-      ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
-    });
-    // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
-    const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
-    const copyId = state.copyId ?? state.result?.copyId;
-    if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
-    return copyId;
-  }, client, sourceUrl, signal, log, where, "azureBlob");
+  return startCopy(
+    async () => {
+      const poller = await client.beginCopyFromURL(sourceUrl, {
+        abortSignal: signal,
+        metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
+        tags,
+        tier: options.accessTier,
+        ...(source.ifMatch ? { sourceConditions: { ifMatch: source.ifMatch } } : {}),
+      });
+      // The state is a BlobBeginCopyFromUrlPollState at run time; its type hides copyId.
+      const state = poller.getOperationState() as { copyId?: string; result?: { copyId?: string } };
+      const copyId = state.copyId ?? state.result?.copyId;
+      if (!copyId) throw new CopyError("CopyFailed", `Copy Blob on ${where} returned no copy id`);
+      return copyId;
+    },
+    client,
+    sourceUrl,
+    signal,
+    log,
+    where,
+    "azureBlob",
+  );
 }
 
 /** Copy Blob cannot set content headers: apply the given ones afterwards, keeping the rest. */
-async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse, options: CopyOptions, signal: AbortSignal): Promise<BlobGetPropertiesResponse> {
+async function applyHeaders(
+  client: BlobClient,
+  props: BlobGetPropertiesResponse,
+  options: CopyOptions,
+  signal: AbortSignal,
+): Promise<BlobGetPropertiesResponse> {
   const h = contentHeaders(options, props);
   if (!h.changed) return props;
   await client.setHTTPHeaders(
-    { blobContentType: h.contentType, blobCacheControl: h.cacheControl, blobContentDisposition: h.contentDisposition, blobContentEncoding: h.contentEncoding, blobContentLanguage: h.contentLanguage, blobContentMD5: h.contentMD5 },
+    {
+      blobContentType: h.contentType,
+      blobCacheControl: h.cacheControl,
+      blobContentDisposition: h.contentDisposition,
+      blobContentEncoding: h.contentEncoding,
+      blobContentLanguage: h.contentLanguage,
+      blobContentMD5: h.contentMD5,
+    },
     { abortSignal: signal },
   );
   return client.getProperties({ abortSignal: signal });
@@ -150,13 +185,23 @@ async function applyHeaders(client: BlobClient, props: BlobGetPropertiesResponse
  * After an interrupted or failed copy: abort it if still pending, then remove the zero-length
  * blob it leaves when this copy created it, or report it when the blob was there before.
  */
-async function cleanUp(client: BlobClient, copyId: string | undefined, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
+async function cleanUp(
+  client: BlobClient,
+  copyId: string | undefined,
+  existed: boolean,
+  error: CopyError,
+  log: Logger,
+  where: string,
+): Promise<void> {
   if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortRemoteCopy(client, copyId, log, where);
   if (!existed) {
-    const removed = await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then((r) => r.succeeded, (e: unknown) => {
-      log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
-      return false;
-    });
+    const removed = await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then(
+      (r) => r.succeeded,
+      (e: unknown) => {
+        log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
+        return false;
+      },
+    );
     if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
   } else {
     log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
@@ -165,7 +210,10 @@ async function cleanUp(client: BlobClient, copyId: string | undefined, existed: 
 
 function verify(source: CopySource, destination: BlobGetPropertiesResponse, to: AzureBlobLocator): void {
   if (source.contentLength !== (destination.contentLength ?? 0)) {
-    throw new CopyError("CopyFailed", `verify: ${blobUri(to)} is ${destination.contentLength} bytes but ${source.label} is ${source.contentLength}`);
+    throw new CopyError(
+      "CopyFailed",
+      `verify: ${blobUri(to)} is ${destination.contentLength} bytes but ${source.label} is ${source.contentLength}`,
+    );
   }
   const a = source.contentMD5 && Buffer.from(source.contentMD5).toString("base64");
   const b = destination.contentMD5 && Buffer.from(destination.contentMD5).toString("base64");

@@ -38,11 +38,19 @@ export async function syncCopy(job: BlobJob): Promise<{ props: BlobGetProperties
  * if-match, so the source's ETag is read again before committing: ETags never repeat, so
  * any change during staging is caught there.
  */
-export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount: number, concurrency: number): Promise<BlobGetPropertiesResponse> {
+export async function blockCopy(
+  job: BlobJob,
+  blockSizeBytes: number,
+  blockCount: number,
+  concurrency: number,
+): Promise<BlobGetPropertiesResponse> {
   const { source, options, log } = job;
   const block = job.dst.client.getBlockBlobClient();
   const size = source.contentLength;
-  const ids = size === 0 ? [] : Array.from({ length: blockCount }, (_, i) => Buffer.from(`copied-object-${String(i).padStart(6, "0")}`).toString("base64"));
+  const ids =
+    size === 0
+      ? []
+      : Array.from({ length: blockCount }, (_, i) => Buffer.from(`copied-object-${String(i).padStart(6, "0")}`).toString("base64"));
   const stop = new AbortController();
   const signal = AbortSignal.any([job.signal, stop.signal]);
   let next = 0;
@@ -52,7 +60,9 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
       const offset = i * blockSizeBytes;
       await block.stageBlockFromURL(ids[i], source.url, offset, Math.min(blockSizeBytes, size - offset), { abortSignal: signal });
       staged++;
-      log.progress(`staged ${staged}/${ids.length} blocks (${formatBytes(Math.min(staged * blockSizeBytes, size))} of ${formatBytes(size)})`);
+      log.progress(
+        `staged ${staged}/${ids.length} blocks (${formatBytes(Math.min(staged * blockSizeBytes, size))} of ${formatBytes(size)})`,
+      );
     }
   };
   const workers = Array.from({ length: Math.max(1, concurrency) }, worker);
@@ -75,8 +85,12 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
     tags: job.tags,
     tier: options.accessTier,
     blobHTTPHeaders: {
-      blobContentType: h.contentType, blobCacheControl: h.cacheControl, blobContentDisposition: h.contentDisposition,
-      blobContentEncoding: h.contentEncoding, blobContentLanguage: h.contentLanguage, blobContentMD5: h.contentMD5,
+      blobContentType: h.contentType,
+      blobCacheControl: h.cacheControl,
+      blobContentDisposition: h.contentDisposition,
+      blobContentEncoding: h.contentEncoding,
+      blobContentLanguage: h.contentLanguage,
+      blobContentMD5: h.contentMD5,
     },
   });
   return job.dst.client.getProperties({ abortSignal: job.signal });
@@ -85,9 +99,18 @@ export async function blockCopy(job: BlobJob, blockSizeBytes: number, blockCount
 async function assertSourceUnchanged(job: BlobJob, cause?: unknown): Promise<void> {
   const now = await job.source.etagNow().catch(() => undefined);
   if (now === job.source.etag) return;
-  throw new CopyError("SourceChanged", `${job.source.label} changed while its blocks were being copied (ETag ${now ?? "gone"}, was ${job.source.etag}); nothing was committed`, { cause });
+  throw new CopyError(
+    "SourceChanged",
+    `${job.source.label} changed while its blocks were being copied (ETag ${now ?? "gone"}, was ${job.source.etag}); nothing was committed`,
+    { cause },
+  );
 }
 
 function stagedSoFar(reason: CopyError, staged: number, total: number): CopyError {
-  return new CopyError(reason.code, `${reason.detail}; ${staged} of ${total} blocks had been staged and none was committed (Azure discards uncommitted blocks after 7 days)`, { cause: reason });
+  return new CopyError(
+    reason.code,
+    `${reason.detail}; ${staged} of ${total} blocks had been staged and none was committed (Azure discards uncommitted blocks after 7 ` +
+      `days)`,
+    { cause: reason },
+  );
 }

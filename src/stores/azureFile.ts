@@ -1,6 +1,12 @@
 import type { Readable } from "node:stream";
 import { DefaultAzureCredential } from "@azure/identity";
-import { FileSASPermissions, ShareServiceClient, StorageSharedKeyCredential, generateFileSASQueryParameters, type ShareFileClient } from "@azure/storage-file-share";
+import {
+  FileSASPermissions,
+  ShareServiceClient,
+  StorageSharedKeyCredential,
+  generateFileSASQueryParameters,
+  type ShareFileClient,
+} from "@azure/storage-file-share";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
 import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
@@ -28,7 +34,8 @@ export function fileOf(location: Locator): AzureFileLocator {
 
 export function fileUri(location: AzureFileLocator): string {
   const snapshot = location.shareSnapshot ? ` (share snapshot ${location.shareSnapshot})` : "";
-  return `azurefile://${location.account ?? accountNameOf(location.accountUrl ?? "")}/${location.share}/${location.path.replace(/^\/+/, "")}${snapshot}`;
+  const account = location.account ?? accountNameOf(location.accountUrl ?? "");
+  return `azurefile://${account}/${location.share}/${location.path.replace(/^\/+/, "")}${snapshot}`;
 }
 
 type FileAccount = Omit<FileHandle, "client">;
@@ -42,13 +49,19 @@ const fileAccounts = new ClientCache<FileAccount>();
 export function fileHandle(location: AzureFileLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): FileHandle {
   const account = fileAccount(location, credentials, env);
   const share = account.service.getShareClient(location.share);
-  const client = (location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share).rootDirectoryClient.getFileClient(location.path.replace(/^\/+/, ""));
+  const client = (location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share).rootDirectoryClient.getFileClient(
+    location.path.replace(/^\/+/, ""),
+  );
   return { ...account, client };
 }
 
 function fileAccount(location: AzureFileLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): FileAccount {
   const resolved = resolveAzureAccount(location, credentials, env, "file");
-  if (!resolved) throw new CopyError("InvalidInput", "no storage account: set accountUrl or account on the azureFile location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs");
+  if (!resolved)
+    throw new CopyError(
+      "InvalidInput",
+      "no storage account: set accountUrl or account on the azureFile location, or AZURE_STORAGE_CONNECTION_STRING where Pulumi runs",
+    );
   const { url, accountName, auth } = resolved;
   switch (auth.kind) {
     case "connectionString":
@@ -57,7 +70,12 @@ function fileAccount(location: AzureFileLocator, credentials: AzureCredentials |
         // The file SDK keeps its credential private: a key to sign a source SAS comes from the string.
         const { AccountKey: key, SharedAccessSignature: sasToken } = parseConnectionString(auth.connectionString);
         const name = service.accountName || accountName;
-        return { service, accountName: name, ...(key ? { sharedKey: new StorageSharedKeyCredential(name, key) } : {}), ...(sasToken ? { sasToken } : {}) };
+        return {
+          service,
+          accountName: name,
+          ...(key ? { sharedKey: new StorageSharedKeyCredential(name, key) } : {}),
+          ...(sasToken ? { sasToken } : {}),
+        };
       });
     case "key":
       return fileAccounts.get({ url, accountName, key: auth.key }, () => {
@@ -65,7 +83,11 @@ function fileAccount(location: AzureFileLocator, credentials: AzureCredentials |
         return { service: new ShareServiceClient(url, sharedKey), accountName, sharedKey };
       });
     case "sas":
-      return fileAccounts.get({ url, accountName, sas: auth.sas }, () => ({ service: new ShareServiceClient(`${url}?${auth.sas}`), accountName, sasToken: auth.sas }));
+      return fileAccounts.get({ url, accountName, sas: auth.sas }, () => ({
+        service: new ShareServiceClient(`${url}?${auth.sas}`),
+        accountName,
+        sasToken: auth.sas,
+      }));
     case "identity":
       // Azure Files accepts OAuth only with the backup intent.
       return fileAccounts.get({ url, accountName, aad: true }, () => ({
@@ -88,7 +110,9 @@ export function azureFileStore(handleFor = fileHandle): Store {
     async head(location, credentials, signal, side) {
       const file = fileOf(location);
       try {
-        return azureState(await handleFor(file, credentials as AzureCredentials).client.getProperties({ abortSignal: signal })) as ObjectState;
+        return azureState(
+          await handleFor(file, credentials as AzureCredentials).client.getProperties({ abortSignal: signal }),
+        ) as ObjectState;
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw fileFailure(e, signal, `Get File Properties on the ${side} ${fileUri(file)}`, side);
@@ -115,20 +139,27 @@ export function azureFileStore(handleFor = fileHandle): Store {
   };
 }
 
-
 /** An Azure file read by the destination's service through a per-copy, read-only file SAS. */
 export function azureFileSource(handleFor = fileHandle): SourceReader {
   return async (location, { sourceCredentials, timeoutSeconds, signal }) => {
     const file = fileOf(location);
     const src = handleFor(file, sourceCredentials as AzureCredentials | undefined);
     const head = await src.client.getProperties({ abortSignal: signal }).catch((e: unknown) => {
-      throw statusOf(e) === 404 ? new CopyError("SourceNotFound", `${fileUri(file)} does not exist (no such share, directory or file); check source.azureFile`) : fileFailure(e, signal, `Get File Properties on the source ${fileUri(file)}`, "source");
+      throw statusOf(e) === 404
+        ? new CopyError("SourceNotFound", `${fileUri(file)} does not exist (no such share, directory or file); check source.azureFile`)
+        : fileFailure(e, signal, `Get File Properties on the source ${fileUri(file)}`, "source");
     });
     let url = src.client.url;
     if (src.sharedKey) {
       const now = Date.now();
       const sas = generateFileSASQueryParameters(
-        { shareName: file.share, filePath: file.path.replace(/^\/+/, ""), permissions: FileSASPermissions.parse("r"), startsOn: new Date(now - 5 * 60_000), expiresOn: new Date(now + ((timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 15 * 60) * 1000) },
+        {
+          shareName: file.share,
+          filePath: file.path.replace(/^\/+/, ""),
+          permissions: FileSASPermissions.parse("r"),
+          startsOn: new Date(now - 5 * 60_000),
+          expiresOn: new Date(now + ((timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 15 * 60) * 1000),
+        },
         src.sharedKey,
       ).toString();
       url = `${url}${url.includes("?") ? "&" : "?"}${sas}`;
@@ -141,7 +172,13 @@ export function azureFileSource(handleFor = fileHandle): SourceReader {
       // Only async Copy Blob is known to read a file source; auto keeps to it.
       blockBlob: false,
       accountName: src.accountName,
-      headers: { contentType: head.contentType, cacheControl: head.cacheControl, contentDisposition: head.contentDisposition, contentEncoding: head.contentEncoding, contentLanguage: head.contentLanguage },
+      headers: {
+        contentType: head.contentType,
+        cacheControl: head.cacheControl,
+        contentDisposition: head.contentDisposition,
+        contentEncoding: head.contentEncoding,
+        contentLanguage: head.contentLanguage,
+      },
       metadata: head.metadata,
       serviceCopiesMetadata: true,
       url,
@@ -168,7 +205,8 @@ export function openFile(handleFor = fileHandle): SourceOpener {
         body: download.readableStreamBody as Readable,
       };
     } catch (e) {
-      if (statusOf(e) === 404) throw new CopyError("SourceNotFound", `${fileUri(file)} does not exist; check source.azureFile`, { cause: e });
+      if (statusOf(e) === 404)
+        throw new CopyError("SourceNotFound", `${fileUri(file)} does not exist; check source.azureFile`, { cause: e });
       throw signal.aborted ? abortReason(signal) : fileError(e, `reading the source ${fileUri(file)}`, "source");
     }
   };

@@ -20,7 +20,8 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle): D
     let before: Props | undefined;
     let final: Props | undefined;
     const driver: CopyDriver<CopySource> = {
-      readSource: () => readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
+      readSource: () =>
+        readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
       plan: () => ({ strategy: "copy" }),
       async prepare() {
         before = await propertiesOrNone(dst.client, signal, `Get File Properties on the destination ${where}`, "azureFile");
@@ -36,13 +37,20 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle): D
       },
       async finish(source) {
         if (source.etag && (await source.etagNow()) !== source.etag) {
-          throw new CopyError("SourceChanged", `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`);
+          throw new CopyError(
+            "SourceChanged",
+            `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`,
+          );
         }
         final = await applyHeaders(dst, final!, options, signal);
       },
       describe: async () => final && azureState(final),
       verify(source, _plan, after) {
-        if (source.contentLength !== after.contentLength) throw new CopyError("CopyFailed", `verify: ${where} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`);
+        if (source.contentLength !== after.contentLength)
+          throw new CopyError(
+            "CopyFailed",
+            `verify: ${where} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`,
+          );
       },
       async explain(e, source) {
         if (isCopyError(e)) return explainFailure(e, source);
@@ -73,7 +81,15 @@ async function makeDirectories(dst: FileHandle, destination: AzureFileLocator, s
   }
 }
 
-async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copyId?: string; copySource?: string } | undefined, source: CopySource, options: CopyOptions, signal: AbortSignal, log: Logger, where: string): Promise<string> {
+async function startOrAdopt(
+  dst: FileHandle,
+  before: { copyStatus?: string; copyId?: string; copySource?: string } | undefined,
+  source: CopySource,
+  options: CopyOptions,
+  signal: AbortSignal,
+  log: Logger,
+  where: string,
+): Promise<string> {
   if (before?.copyStatus === "pending" && before.copyId) {
     if (withoutQuery(before.copySource) === withoutQuery(source.url)) {
       log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
@@ -82,18 +98,41 @@ async function startOrAdopt(dst: FileHandle, before: { copyStatus?: string; copy
     log.warn(`${where} had a pending copy from ${withoutQuery(before.copySource)}; aborting it to copy from this resource's source`);
     await abortRemoteCopy(dst.client, before.copyId, log, where);
   }
-  return startCopy(async () => {
-    const started = await dst.client.startCopyFromURL(source.url, { abortSignal: signal, metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata) });
-    if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
-    return started.copyId;
-  }, dst.client, source.url, signal, log, where, "azureFile");
+  return startCopy(
+    async () => {
+      const started = await dst.client.startCopyFromURL(source.url, {
+        abortSignal: signal,
+        metadata: options.metadata ?? (source.serviceCopiesMetadata ? undefined : source.metadata),
+      });
+      if (!started.copyId) throw new CopyError("CopyFailed", `Copy File on ${where} returned no copy id`);
+      return started.copyId;
+    },
+    dst.client,
+    source.url,
+    signal,
+    log,
+    where,
+    "azureFile",
+  );
 }
 
-async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst: FileHandle, props: T, options: CopyOptions, signal: AbortSignal): Promise<T> {
+async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(
+  dst: FileHandle,
+  props: T,
+  options: CopyOptions,
+  signal: AbortSignal,
+): Promise<T> {
   const h = contentHeaders(options, props);
   if (!h.changed) return props;
   await dst.client.setHttpHeaders(
-    { fileContentType: h.contentType, fileCacheControl: h.cacheControl, fileContentDisposition: h.contentDisposition, fileContentEncoding: h.contentEncoding, fileContentLanguage: h.contentLanguage, fileContentMD5: h.contentMD5 },
+    {
+      fileContentType: h.contentType,
+      fileCacheControl: h.cacheControl,
+      fileContentDisposition: h.contentDisposition,
+      fileContentEncoding: h.contentEncoding,
+      fileContentLanguage: h.contentLanguage,
+      fileContentMD5: h.contentMD5,
+    },
     { abortSignal: signal },
   );
   return (await dst.client.getProperties({ abortSignal: signal })) as unknown as T;
@@ -103,10 +142,13 @@ async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(dst:
 async function cleanUp(dst: FileHandle, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
   if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortRemoteCopy(dst.client, copyId, log, where);
   if (!existed) {
-    const removed = await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then((r) => r.succeeded, (e: unknown) => {
-      log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
-      return false;
-    });
+    const removed = await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then(
+      (r) => r.succeeded,
+      (e: unknown) => {
+        log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
+        return false;
+      },
+    );
     if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
   } else {
     log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);

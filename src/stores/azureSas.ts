@@ -13,7 +13,13 @@ const MAX_DELEGATION_MS = 7 * 24 * 60 * MINUTE_MS;
  * can sign one. Async Copy Blob cannot authorize its source with OAuth, so an Azure AD identity
  * signs a user delegation SAS. The SAS lives only in the returned URL: never log or store it.
  */
-export async function readableUrl(src: BlobHandle, location: AzureBlobLocator, timeoutSeconds: number, signal: AbortSignal, log: Logger): Promise<string> {
+export async function readableUrl(
+  src: BlobHandle,
+  location: AzureBlobLocator,
+  timeoutSeconds: number,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<string> {
   // The client was built with the given SAS, so its URL already carries it.
   if (src.sasToken) return src.client.url;
   const now = Date.now();
@@ -35,9 +41,12 @@ export async function readableUrl(src: BlobHandle, location: AzureBlobLocator, t
   const key = await src.service.getUserDelegationKey(startsOn, expiresOn, { abortSignal: signal }).catch((e: unknown) => {
     if (signal.aborted) throw abortReason(signal);
     log.warn(
-      `could not get a user delegation key from the source account ${src.accountName} (${codeOf(e) ?? (e as Error)?.name ?? "error"}${statusOf(e) ? `, HTTP ${statusOf(e)}` : ""}), ` +
-        `so the source URL goes without a SAS and a private source will fail to copy. Give the identity Pulumi runs as the "Storage Blob Delegator" role ` +
-        `(or a data role that includes generateUserDelegationKey, such as "Storage Blob Data Reader") on that storage account, or give source.azureBlob.credentials`,
+      `could not get a user delegation key from the source account ${src.accountName} ` +
+        `(${codeOf(e) ?? (e as Error)?.name ?? "error"}${statusOf(e) ? `, HTTP ${statusOf(e)}` : ""}), ` +
+        `so the source URL goes without a SAS and a private source will fail to copy. Give the identity Pulumi runs as the "Storage Blob ` +
+        `Delegator" role ` +
+        `(or a data role that includes generateUserDelegationKey, such as "Storage Blob Data Reader") on that storage account, or give ` +
+        `source.azureBlob.credentials`,
     );
     return undefined;
   });

@@ -33,20 +33,26 @@ export const newS3Client: S3ClientFactory = (location, credentials) => {
     endpoint: location.endpoint,
     forcePathStyle: location.forcePathStyle ?? (location.endpoint ? true : undefined),
     // A copy: the SDK marks the object it is given ($source), and ours goes back into state.
-    credentials: credentials && { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
+    credentials: credentials && {
+      accessKeyId: credentials.accessKeyId,
+      secretAccessKey: credentials.secretAccessKey,
+      sessionToken: credentials.sessionToken,
+    },
   };
-  return s3Clients.get(config, () =>
-    new S3Client({
-      ...config,
-      // Without a static key the SDK's default chain runs here, in the provider, at run time;
-      // the client keeps what it resolved (and refreshes it before it expires).
-      followRegionRedirects: true,
-      // S3-compatible servers reject the newer default checksum trailers on some requests.
-      requestChecksumCalculation: "WHEN_REQUIRED",
-      responseChecksumValidation: "WHEN_REQUIRED",
-      // Shared by every resource in flight, each of which may run several part copies at once.
-      requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } },
-    }),
+  return s3Clients.get(
+    config,
+    () =>
+      new S3Client({
+        ...config,
+        // Without a static key the SDK's default chain runs here, in the provider, at run time;
+        // the client keeps what it resolved (and refreshes it before it expires).
+        followRegionRedirects: true,
+        // S3-compatible servers reject the newer default checksum trailers on some requests.
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+        // Shared by every resource in flight, each of which may run several part copies at once.
+        requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } },
+      }),
   );
 };
 
@@ -74,9 +80,17 @@ export function stateOf(head: Pick<HeadObjectCommandOutput, "ETag" | "VersionId"
   };
 }
 
-export async function headS3(client: S3Api, location: S3Locator, versionId: string | undefined, signal: AbortSignal, side: "source" | "destination"): Promise<HeadObjectCommandOutput | undefined> {
+export async function headS3(
+  client: S3Api,
+  location: S3Locator,
+  versionId: string | undefined,
+  signal: AbortSignal,
+  side: "source" | "destination",
+): Promise<HeadObjectCommandOutput | undefined> {
   try {
-    return await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key, VersionId: versionId }), { abortSignal: signal });
+    return await client.send(new HeadObjectCommand({ Bucket: location.bucket, Key: location.key, VersionId: versionId }), {
+      abortSignal: signal,
+    });
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
     throw s3Failure(e, signal, `HeadObject on the ${side} ${s3Uri(location, versionId)}`, side);
@@ -99,7 +113,9 @@ export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
         const head = await headS3(client, s3, undefined, signal, "destination");
         if (!head) return void log.info(`${s3Uri(s3)} was already gone`);
         const now = stateOf(head);
-        const moved = (evidence.etag && now.etag !== evidence.etag) || (evidence.lastModified && now.lastModified && now.lastModified !== evidence.lastModified);
+        const moved =
+          (evidence.etag && now.etag !== evidence.etag) ||
+          (evidence.lastModified && now.lastModified && now.lastModified !== evidence.lastModified);
         if (moved) {
           return void log.warn(
             `${s3Uri(s3)} no longer holds what this resource wrote (ETag ${now.etag}, last modified ${now.lastModified ?? "?"}; ` +
@@ -145,9 +161,13 @@ export async function abortLeftoverUploads(client: S3Api, location: S3Locator, s
       );
       for (const upload of page.Uploads ?? []) {
         if (upload.Key !== location.key || !upload.UploadId) continue;
-        await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: upload.UploadId }), { abortSignal: signal });
+        await client.send(new AbortMultipartUploadCommand({ Bucket: location.bucket, Key: location.key, UploadId: upload.UploadId }), {
+          abortSignal: signal,
+        });
         aborted++;
-        log.info(`aborted a leftover multipart upload on ${s3Uri(location)} (started ${upload.Initiated?.toISOString() ?? "at an unknown time"})`);
+        log.info(
+          `aborted a leftover multipart upload on ${s3Uri(location)} (started ${upload.Initiated?.toISOString() ?? "at an unknown time"})`,
+        );
       }
       KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
       UploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
@@ -180,19 +200,32 @@ export function s3Error(e: unknown, doing: string, side: "source" | "destination
   const detail = trimmed((e as Error)?.message ?? String(e));
   const what = `${doing} failed: ${name}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   if (/Region is missing/i.test(detail)) {
-    return new CopyError("InvalidInput", `no AWS region for the ${side}: set ${side}.s3.region, or AWS_REGION where Pulumi runs`, { cause: e });
+    return new CopyError("InvalidInput", `no AWS region for the ${side}: set ${side}.s3.region, or AWS_REGION where Pulumi runs`, {
+      cause: e,
+    });
   }
   if (name === "CredentialsProviderError" || /Could not load credentials/i.test(detail)) {
-    return new CopyError("InvalidInput", `no AWS credentials for the ${side}: set ${side}.s3.credentials (kept secret), or configure the AWS default chain (environment, profile, SSO, instance role) where Pulumi runs`, { cause: e });
+    return new CopyError(
+      "InvalidInput",
+      `no AWS credentials for the ${side}: set ${side}.s3.credentials (kept secret), or configure the AWS default chain (environment, ` +
+        `profile, SSO, instance role) where Pulumi runs`,
+      { cause: e },
+    );
   }
   if (name === "InvalidObjectState") {
     return new CopyError("CopyFailed", `${what}. The source is archived (e.g. GLACIER); restore it before copying`, { cause: e });
   }
   if (name === "PreconditionFailed" || status === 412) {
-    return new CopyError("SourceChanged", `${what}. The source changed while it was being copied; run again to copy its new content`, { cause: e });
+    return new CopyError("SourceChanged", `${what}. The source changed while it was being copied; run again to copy its new content`, {
+      cause: e,
+    });
   }
   if (name === "NoSuchBucket") {
-    return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", `${what}. Create the bucket first, or fix ${side}.s3.bucket`, { cause: e });
+    return new CopyError(
+      side === "source" ? "SourceNotFound" : "DestinationNotFound",
+      `${what}. Create the bucket first, or fix ${side}.s3.bucket`,
+      { cause: e },
+    );
   }
   if (name === "NoSuchKey" || name === "NoSuchVersion" || status === 404) {
     return new CopyError(side === "source" ? "SourceNotFound" : "DestinationNotFound", what, { cause: e });

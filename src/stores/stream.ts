@@ -38,7 +38,11 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
         opened = await open(request.source, request.sourceCredentials, signal);
         return opened;
       },
-      plan: (source) => ({ strategy: "stream", partSize: streamPartSize(source.contentLength, options.partSizeBytes), queueSize: options.concurrency ?? 4 }),
+      plan: (source) => ({
+        strategy: "stream",
+        partSize: streamPartSize(source.contentLength, options.partSizeBytes),
+        queueSize: options.concurrency ?? 4,
+      }),
       async prepare() {
         await abortLeftoverUploads(client, destination, signal, log);
       },
@@ -66,16 +70,22 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
           },
         });
         signal.addEventListener("abort", onAbort, { once: true });
-        upload.on("httpUploadProgress", (p) => log.progress(`streamed ${formatBytes(p.loaded ?? 0)} of ${formatBytes(source.contentLength)}`));
+        upload.on("httpUploadProgress", (p) =>
+          log.progress(`streamed ${formatBytes(p.loaded ?? 0)} of ${formatBytes(source.contentLength)}`),
+        );
         log.info(
           `streaming ${source.label} to ${s3Uri(destination)} through this process: ${formatBytes(source.contentLength)}, ` +
-            `${formatBytes(plan.partSize)} parts, ${plan.queueSize} at a time (at most ${formatBytes(plan.partSize * plan.queueSize)} in memory)`,
+            `${formatBytes(plan.partSize)} parts, ${plan.queueSize} at a time (at most ${formatBytes(plan.partSize * plan.queueSize)} in ` +
+            `memory)`,
         );
         try {
           const done = await upload.done();
           // An unversioned bucket reports version "null", which HeadObject would reject.
           const versionId = done.VersionId && done.VersionId !== "null" ? done.VersionId : undefined;
-          return { status: "success", written: { ...(versionId ? { versionId } : {}), ...(done.ETag ? { etag: normalizeEtag(done.ETag) } : {}) } };
+          return {
+            status: "success",
+            written: { ...(versionId ? { versionId } : {}), ...(done.ETag ? { etag: normalizeEtag(done.ETag) } : {}) },
+          };
         } finally {
           signal.removeEventListener("abort", onAbort);
         }
@@ -89,7 +99,11 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
         return head && stateOf(head);
       },
       verify(source, _plan, after) {
-        if (after.contentLength !== source.contentLength) throw new CopyError("CopyFailed", `verify: ${s3Uri(destination)} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`);
+        if (after.contentLength !== source.contentLength)
+          throw new CopyError(
+            "CopyFailed",
+            `verify: ${s3Uri(destination)} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`,
+          );
       },
       async explain(e) {
         if (signal.aborted) return abortReason(signal);
@@ -126,18 +140,23 @@ export function openS3(clientFor: S3ClientFactory = newS3Client): SourceOpener {
     const s3 = s3Of(location);
     const client = clientFor(s3, credentials as S3Credentials | undefined);
     const head = await headS3(client, s3, s3.versionId, signal, "source");
-    if (!head) throw new CopyError("SourceNotFound", `${s3Uri(s3, s3.versionId)} does not exist (no such bucket, key or version); check source.s3`);
+    if (!head)
+      throw new CopyError("SourceNotFound", `${s3Uri(s3, s3.versionId)} does not exist (no such bucket, key or version); check source.s3`);
     const versionId = head.VersionId && head.VersionId !== "null" ? head.VersionId : undefined;
-    const tags = await client.send(new GetObjectTaggingCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { abortSignal: signal }).then(
-      (t) => Object.fromEntries((t.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
-      (e: unknown) => {
-        if (statusOf(e) !== 403 || signal.aborted) throw s3Failure(e, signal, `GetObjectTagging on the source ${s3Uri(s3)}`, "source");
-        return undefined;
-      },
-    );
-    const got = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId, IfMatch: head.ETag }), { abortSignal: signal }).catch((e: unknown) => {
-      throw s3Failure(e, signal, `GetObject on the source ${s3Uri(s3, versionId)}`, "source");
-    });
+    const tags = await client
+      .send(new GetObjectTaggingCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), { abortSignal: signal })
+      .then(
+        (t) => Object.fromEntries((t.TagSet ?? []).map((tag) => [tag.Key ?? "", tag.Value ?? ""])),
+        (e: unknown) => {
+          if (statusOf(e) !== 403 || signal.aborted) throw s3Failure(e, signal, `GetObjectTagging on the source ${s3Uri(s3)}`, "source");
+          return undefined;
+        },
+      );
+    const got = await client
+      .send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId, IfMatch: head.ETag }), { abortSignal: signal })
+      .catch((e: unknown) => {
+        throw s3Failure(e, signal, `GetObject on the source ${s3Uri(s3, versionId)}`, "source");
+      });
     return {
       label: s3Uri(s3, versionId),
       etag: normalizeEtag(head.ETag ?? ""),
@@ -156,7 +175,9 @@ export function openS3(clientFor: S3ClientFactory = newS3Client): SourceOpener {
 }
 
 /** The content headers a source answered with. */
-export function headersOf(get: (name: string) => string | undefined): Pick<OpenedSource, "contentType" | "cacheControl" | "contentDisposition" | "contentEncoding" | "contentLanguage"> {
+export function headersOf(
+  get: (name: string) => string | undefined,
+): Pick<OpenedSource, "contentType" | "cacheControl" | "contentDisposition" | "contentEncoding" | "contentLanguage"> {
   return {
     contentType: get("content-type"),
     cacheControl: get("cache-control"),

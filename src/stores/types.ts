@@ -100,8 +100,9 @@ export interface CopyDriver<S extends SourceRead = SourceRead, P extends PlanCho
   /** A failure as a CopyError that blames the right side. */
   explain(error: unknown, source: S | undefined): Promise<CopyError>;
   /**
-   * After a failure once writing began: stops the remote copy and removes what it left where this copy
-   * created it. Returns what is left on the destination that this copy wrote, when known.
+   * After any failure (`operation` is undefined until the first write was sent): stops the remote copy, removes
+   * what it left where this copy created it, and lets go of the source. Returns what is left on the destination
+   * that this copy wrote, when known.
    */
   cleanUp(operation: CopyOperation | undefined, error: CopyError): Promise<Written | undefined>;
 }

@@ -31,7 +31,11 @@ export function fullUrl(location: Locator, credentials: unknown): string {
   return query ? `${location.url}?${query}` : location.url;
 }
 
-export async function resolveRedirects(start: string, fetchImpl: typeof fetch, signal: AbortSignal): Promise<{ url: string; response: Response }> {
+export async function resolveRedirects(
+  start: string,
+  fetchImpl: typeof fetch,
+  signal: AbortSignal,
+): Promise<{ url: string; response: Response }> {
   let url = start;
   for (let hop = 0; hop <= 5; hop++) {
     let response = await probe(url, "HEAD", fetchImpl, signal);
@@ -41,8 +45,13 @@ export async function resolveRedirects(start: string, fetchImpl: typeof fetch, s
       url = new URL(response.headers.get("location")!, url).toString();
       continue;
     }
-    if (response.status === 404 || response.status === 410) throw new CopyError("SourceNotFound", `${redactedUrl(url)} answered ${response.status}`);
-    if (response.status === 401 || response.status === 403) throw new CopyError("AccessDenied", `${redactedUrl(url)} answered ${response.status}: Azure must be able to read it anonymously or through a signature in the URL`);
+    if (response.status === 404 || response.status === 410)
+      throw new CopyError("SourceNotFound", `${redactedUrl(url)} answered ${response.status}`);
+    if (response.status === 401 || response.status === 403)
+      throw new CopyError(
+        "AccessDenied",
+        `${redactedUrl(url)} answered ${response.status}: Azure must be able to read it anonymously or through a signature in the URL`,
+      );
     if (!response.ok) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status}`);
     return { url, response };
   }
@@ -50,7 +59,12 @@ export async function resolveRedirects(start: string, fetchImpl: typeof fetch, s
 }
 
 async function probe(url: string, method: "HEAD" | "GET", fetchImpl: typeof fetch, signal: AbortSignal): Promise<Response> {
-  const response = await fetchImpl(url, { method, redirect: "manual", signal, ...(method === "GET" ? { headers: { range: "bytes=0-0" } } : {}) }).catch((e: unknown) => {
+  const response = await fetchImpl(url, {
+    method,
+    redirect: "manual",
+    signal,
+    ...(method === "GET" ? { headers: { range: "bytes=0-0" } } : {}),
+  }).catch((e: unknown) => {
     if (signal.aborted) throw abortReason(signal);
     throw new CopyError("SourceNotFound", `${redactedUrl(url)} could not be reached: ${(e as Error).message}`, { cause: e });
   });
