@@ -6,13 +6,8 @@
 import { canonicalServiceUrl, resolveAzureAccount, type AccountFields } from "./azureAccount";
 import { UNKNOWN, containsUnknown, isPlainObject, isUnknown, suggest, type Fail } from "./checks";
 import { identityOf, sameBase, sameService, serviceLabel, type Env } from "./identity";
-import {
-  validateAzureBlobLocator,
-  validateAzureFileLocator,
-  validateCredentials,
-  validateS3Locator,
-  validateUrlLocator,
-} from "./locatorRules";
+import { validateCredentials } from "./credentialRules";
+import { validateAzureBlobLocator, validateAzureFileLocator, validateS3Locator, validateUrlLocator } from "./locatorRules";
 import {
   LOCATOR_KEYS,
   locatorKind,
@@ -129,7 +124,10 @@ export function validateInputs(news: Record<string, unknown>, env: Env = {}): Fa
 function validateLocator(value: unknown, where: "source" | "destination", fail: Fail): LocatorKind | undefined {
   if (isUnknown(value)) return undefined;
   if (!isPlainObject(value)) {
-    fail(where, `is required: give exactly one of { s3 }, { azureBlob }, { azureFile }${where === "source" ? " or { url }" : ""}.`);
+    const kinds = `{ s3 }, { azureBlob }, { azureFile }${where === "source" ? " or { url }" : ""}`;
+    // A string is never echoed: it may be a URL with a signature.
+    if (typeof value === "string") fail(where, `is a string; give an object with exactly one of ${kinds}, e.g. { s3: { bucket, key } }.`);
+    else fail(where, `is required: give exactly one of ${kinds}.`);
     return undefined;
   }
   const kinds = Object.keys(value).filter((k) => value[k] !== undefined && value[k] !== null);

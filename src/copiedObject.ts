@@ -72,7 +72,9 @@ export class CopiedObject extends pulumi.dynamic.Resource {
   constructor(name: string, args: CopiedObjectArgs, opts?: pulumi.CustomResourceOptions) {
     const source = splitCredentials(args?.source);
     const destination = splitCredentials(args?.destination);
-    const secretOutputs = ["sourceCredentials", "destinationCredentials"];
+    // `args` nests every input, and the engine re-marks only top-level outputs named like a secret input:
+    // it is encrypted whole, so that a secret nested in it (metadata, tags, a locator) never sits in state in plaintext.
+    const secretOutputs = ["args", "sourceCredentials", "destinationCredentials"];
     super(
       shim,
       name,
@@ -102,9 +104,10 @@ export class CopiedObject extends pulumi.dynamic.Resource {
 }
 
 /**
- * Moves a locator's credentials into their own secret input. The engine then keeps them
- * secret in state and outputs whatever it does with nested secrets, and the locator
- * itself (bucket, key) stays readable in diffs.
+ * Moves a locator's secret part into its own secret input: its credentials, or a URL's query (a SAS or a
+ * presigned signature lives there). The engine then keeps it secret in state whatever it does with nested
+ * secrets, and the locator itself (bucket, key, the URL's host and path) stays readable in diffs unless
+ * the user made it secret. Works alike for literals, Outputs, and secret Outputs of either.
  */
 function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): {
   locator?: pulumi.Input<unknown>;
@@ -114,15 +117,16 @@ function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): {
   // The usual literal shape splits at once, so a secret key does not turn bucket and key secret too.
   if (isPlain(locator)) {
     const entries = Object.entries(locator);
-    // A URL's query can carry a signature (SAS, presigned): it travels as a secret, apart.
     if (entries.length === 1 && entries[0][0] === "url" && typeof entries[0][1] === "string") {
-      const [base, ...query] = entries[0][1].split("?");
-      return { locator: { url: base }, credentials: query.length ? pulumi.secret({ query: query.join("?") }) : undefined };
+      const { locator: bare, credentials } = apart(locator);
+      return { locator: bare, credentials: credentials === undefined ? undefined : pulumi.secret(credentials) };
     }
     if (entries.length === 1 && entries[0][0] === "url" && entries[0][1] !== undefined) {
       const url = pulumi.output(entries[0][1] as pulumi.Input<string>);
-      const query = url.apply((u) => (u.includes("?") ? { query: u.slice(u.indexOf("?") + 1) } : undefined));
-      return { locator: { url: pulumi.unsecret(url.apply((u) => u.split("?")[0])) }, credentials: pulumi.secret(query) };
+      return {
+        locator: { url: url.apply((u) => apart({ url: u }).locator.url) },
+        credentials: pulumi.secret(url.apply((u) => apart({ url: u }).credentials)),
+      };
     }
     if (entries.length === 1 && isPlain(entries[0][1])) {
       const [kind, body] = entries[0];
@@ -130,24 +134,32 @@ function splitCredentials(locator: pulumi.Input<LocatorInput> | undefined): {
       return { locator: { [kind]: rest }, credentials: credentials === undefined ? undefined : pulumi.secret(credentials) };
     }
   }
-  const resolved = pulumi.output(locator as pulumi.Input<Record<string, Record<string, unknown>>>);
+  // An Output (secret or not) of a whole locator: split once it resolves.
+  const resolved = pulumi.output(locator as pulumi.Input<Record<string, unknown>>);
   return {
-    locator: resolved.apply((value) =>
-      Object.fromEntries(Object.entries(value ?? {}).map(([kind, body]) => [kind, isPlain(body) ? omit(body, "credentials") : body])),
-    ),
-    credentials: pulumi.secret(
-      resolved.apply((value) => Object.values(value ?? {}).map((body) => (isPlain(body) ? body.credentials : undefined))[0]),
-    ),
+    locator: resolved.apply((value) => apart(value).locator),
+    credentials: pulumi.secret(resolved.apply((value) => apart(value).credentials)),
   };
+}
+
+/** A resolved locator and its secret part. Anything but exactly one kind is left whole, for check to refuse. */
+function apart(value: Record<string, unknown> | undefined): { locator: Record<string, unknown>; credentials: unknown } {
+  const entries = Object.entries(value ?? {});
+  if (entries.length !== 1) return { locator: value ?? {}, credentials: undefined };
+  const [kind, body] = entries[0];
+  if (kind === "url" && typeof body === "string") {
+    const at = body.indexOf("?");
+    return at < 0
+      ? { locator: { url: body }, credentials: undefined }
+      : { locator: { url: body.slice(0, at) }, credentials: { query: body.slice(at + 1) } };
+  }
+  if (!isPlain(body)) return { locator: { [kind]: body }, credentials: undefined };
+  const { credentials, ...rest } = body;
+  return { locator: { [kind]: rest }, credentials };
 }
 
 function isPlain(value: unknown): value is Record<string, unknown> {
   return (
     typeof value === "object" && value !== null && !Array.isArray(value) && !pulumi.Output.isInstance(value) && !(value instanceof Promise)
   );
-}
-
-function omit(value: Record<string, unknown>, key: string): Record<string, unknown> {
-  const { [key]: _omitted, ...rest } = value;
-  return rest;
 }

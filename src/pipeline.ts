@@ -14,7 +14,7 @@ import { abortReason, operationSignal, type Logger } from "./operation";
 import { routeOrThrow } from "./plan";
 import { shutdownSignal, trackInflight } from "./shutdown";
 import { evidenceOf, jsonSafe, partialState, successState, type CopyOutcome, type CopyState } from "./state";
-import { driverFor, storeFor, type CopyJob, type CopyOperation, type DriverFactory, type Written } from "./stores";
+import { driverFor, storeFor, type CopyJob, type CopyOperation, type DriverFactory, type LeftBehind, type Written } from "./stores";
 import { normalizeEtag } from "./values";
 
 /** Short calls (HEAD, DELETE, LIST) get this long, whatever timeoutSeconds says. */
@@ -27,6 +27,8 @@ export interface CopyProgress {
   operation?: CopyOperation;
   /** What the destination holds that this copy wrote. */
   written?: Written;
+  /** The remote copy may still be running (its abort failed): the state says `pending`. */
+  running?: boolean;
 }
 
 /** Runs one copy through a driver's steps, in the order every pair shares. */
@@ -71,7 +73,7 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
       ...(after.versionId ? { versionId: after.versionId } : {}),
       ...(after.lastModified ? { lastModified: after.lastModified } : {}),
     };
-    if (job.options.verify !== false) driver.verify(source, plan, after);
+    if (job.options.verify !== false) await driver.verify(source, plan, after);
     return {
       ...after,
       sourceEtag: source.etag,
@@ -84,9 +86,10 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     // Cleanup is best effort: its own failure must not hide why the copy failed.
     const left = await driver.cleanUp(progress.started ? progress.operation : undefined, error).catch((cleanup: unknown) => {
       job.log.warn(`cleaning up after the failed copy failed too: ${(cleanup as Error).message}`);
-      return undefined;
+      return {} as LeftBehind;
     });
-    if (left) progress.written = left;
+    if (left.written) progress.written = left.written;
+    if (left.running) progress.running = true;
     throw error;
   }
 }
@@ -132,7 +135,7 @@ export async function copy(
     }
     // A destination that does not exist was never written: nothing to keep.
     if (!progress.started || error.code === "DestinationNotFound") throw error;
-    const status = error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
+    const status = progress.running ? "pending" : error.code === "CopyAborted" || error.code === "CopyTimedOut" ? "aborted" : "failed";
     const copyId = progress.operation?.copyId;
     const partial = partialState(inputs, olds, {
       status,
@@ -160,7 +163,8 @@ export async function remove(state: CopyState, log: Logger): Promise<void> {
   const evidence = evidenceOf(state);
   await quick(async (signal) => {
     await store.abandonLeftovers(destination, state.destinationCredentials, signal, log);
-    if (state.copyStatus === "success" || evidence.versionIds.length || evidence.etag) {
+    // A pending copy was this resource's: once aborted above, what it left is removed too.
+    if (state.copyStatus === "success" || state.copyStatus === "pending" || evidence.versionIds.length || evidence.etag) {
       await store.remove(destination, state.destinationCredentials, evidence, signal, log);
     } else {
       log.info("this resource is not known to have written its destination, so it is left as it is");

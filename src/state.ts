@@ -119,7 +119,7 @@ export function successState(inputs: WireInputs, olds: CopyState | undefined, ou
 export function partialState(
   inputs: WireInputs,
   olds: CopyState | undefined,
-  failure: { status: "failed" | "aborted"; copyId?: string; written?: Written; durationMs: number },
+  failure: { status: "failed" | "aborted" | "pending"; copyId?: string; written?: Written; durationMs: number },
 ): Record<string, unknown> {
   const { written } = failure;
   const versionId = written?.versionId ?? olds?.versionId;

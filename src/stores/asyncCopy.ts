@@ -5,7 +5,7 @@ import { abortReason, type Logger } from "../operation";
 import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "./pollSchedule";
 import { formatBytes } from "../values";
 import { azureFailure, codeOf, statusOf, type AzureKind } from "./azure";
-import type { CopySource } from "./types";
+import type { CopySource, LeftBehind } from "./types";
 
 /** What Get Blob Properties and Get File Properties both say of a copy. */
 export interface CopyProperties {
@@ -107,12 +107,35 @@ export async function startCopy(
   } catch (e) {
     if (codeOf(e) !== "PendingCopyOperation" || signal.aborted) throw e;
     const props = await propertiesOrNone(client, signal, `Get Properties on ${where}`, kind);
-    if (props?.copyStatus !== "pending" || !props.copyId || withoutQuery(props.copySource) !== withoutQuery(sourceUrl)) throw e;
+    if (props?.copyStatus !== "pending" || !props.copyId || !sameCopySource(props.copySource, sourceUrl)) throw e;
     log.info(`${where} is already copying from this source (copy ${props.copyId}, started by a retried request); waiting for it`);
     return props.copyId;
   }
 }
 
+/** A URL's signature and SAS parameters: they differ per copy, and say nothing about which object is read. */
+const SIGNATURE =
+  /^(sig|se|st|sp|sv|sr|spr|sip|si|sdd|ses|srt|ss|skoid|sktid|skt|ske|sks|skv|saoid|suoid|scid|rscc|rscd|rsce|rscl|rsct|x-amz-.*)$/i;
+
+/**
+ * Whether a pending copy reads the same object as ours: the same URL, snapshot, version (Azure's `versionid`,
+ * a presigned S3 URL's `versionId`) and share snapshot; only signatures may differ.
+ */
+export function sameCopySource(a: string | undefined, b: string | undefined): boolean {
+  return a !== undefined && b !== undefined && copySourceKey(a) === copySourceKey(b);
+}
+
+function copySourceKey(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const kept = [...parsed.searchParams].filter(([k]) => !SIGNATURE.test(k)).map(([k, v]) => `${k.toLowerCase()}=${v}`);
+    return `${parsed.origin}${parsed.pathname}?${kept.sort().join("&")}`;
+  } catch {
+    return url;
+  }
+}
+
+/** A URL fit for a log line: the query, which may carry a signature, is dropped. */
 export function withoutQuery(url: string | undefined): string {
   return (url ?? "").split("?")[0];
 }
@@ -120,7 +143,7 @@ export function withoutQuery(url: string | undefined): string {
 /** Aborts a copy a killed run left pending on the destination; returns how many (0 or 1). */
 export async function abortLeftoverCopy<T extends CopyProperties>(
   client: PropertiesClient<T>,
-  abort: (copyId: string) => Promise<void>,
+  abort: (copyId: string) => Promise<unknown>,
   signal: AbortSignal,
   where: string,
   kind: AzureKind,
@@ -140,16 +163,55 @@ export async function abortRemoteCopy(
   copyId: string,
   log: Logger,
   where: string,
-): Promise<void> {
+): Promise<boolean> {
   try {
     await client.abortCopyFromURL(copyId, { abortSignal: AbortSignal.timeout(3500) });
     log.info(`aborted the pending copy ${copyId} on ${where}`);
+    return true;
   } catch (e) {
-    if (codeOf(e) === "NoPendingCopyOperation") return void log.info(`the copy ${copyId} on ${where} had already ended`);
+    if (codeOf(e) === "NoPendingCopyOperation") {
+      log.info(`the copy ${copyId} on ${where} had already ended`);
+      return true;
+    }
     log.warn(
-      `could not abort the copy ${copyId} on ${where} (${(e as Error).message}); the next create or delete of this resource aborts it`,
+      `could not abort the copy ${copyId} on ${where} (${(e as Error).message}); it may still be running, and the next create or ` +
+        `delete of this resource aborts it`,
     );
+    return false;
   }
+}
+
+/**
+ * After a failed or interrupted copy into Azure: abort the remote copy if it may still run, then remove the
+ * destination when this copy created it, or say what an async copy left of one that existed (Azure empties it).
+ */
+export async function cleanUpAfter(
+  client: {
+    abortCopyFromURL(copyId: string, options: { abortSignal: AbortSignal }): Promise<unknown>;
+    deleteIfExists(options: { abortSignal: AbortSignal }): Promise<{ succeeded: boolean }>;
+  },
+  how: { copyId?: string; existed: boolean; asyncCopy: boolean },
+  error: CopyError,
+  log: Logger,
+  where: string,
+): Promise<LeftBehind> {
+  const interrupted = error.code === "CopyAborted" || error.code === "CopyTimedOut";
+  const running = !!how.copyId && interrupted && !(await abortRemoteCopy(client, how.copyId, log, where));
+  // A copy still running is left alone: the state says pending, and the next create or delete aborts it.
+  if (running) return { running };
+  if (!how.existed) {
+    const removed = await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then(
+      (r) => r.succeeded,
+      (e: unknown) => {
+        log.warn(`could not remove ${where}, which this copy had created (${codeOf(e) ?? (e as Error).message})`);
+        return false;
+      },
+    );
+    if (removed) log.info(`removed ${where}, which the unfinished copy had created`);
+  } else if (how.asyncCopy && how.copyId) {
+    log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
+  }
+  return { running };
 }
 
 /**

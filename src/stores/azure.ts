@@ -53,6 +53,29 @@ export function azureError(e: unknown, doing: string, side: Side, kind: AzureKin
       { cause: e },
     );
   }
+  if (/^Lease/.test(code)) {
+    // A leased destination refuses writes without its lease id (412 LeaseIdMissing): not a changed source.
+    return new CopyError(
+      "CopyFailed",
+      `${what}. The ${side} blob or file has an active lease, held by someone else: break or release the lease, or copy elsewhere`,
+      { cause: e },
+    );
+  }
+  if (code === "CannotVerifyCopySource") {
+    // The destination's service could not read the source: always the source's fault, never the destination's.
+    if (status === 403 || status === 401) {
+      return new CopyError("AccessDenied", `${what}. The destination's service could not read the source: check the source's credentials`, {
+        cause: e,
+      });
+    }
+    if (status === 404)
+      return new CopyError("SourceNotFound", `${what}. The destination's service found no source there: check source`, { cause: e });
+    if (status === 412)
+      return new CopyError("SourceChanged", `${what}. The source changed since it was read; run again to copy its new content`, {
+        cause: e,
+      });
+    return new CopyError("CopyFailed", `${what}. The destination's service could not read the source`, { cause: e });
+  }
   if (status === 412 || code === "SourceConditionNotMet" || code === "ConditionNotMet") {
     return new CopyError("SourceChanged", `${what}. The source changed since it was read; run again to copy its new content`, { cause: e });
   }
@@ -61,10 +84,6 @@ export function azureError(e: unknown, doing: string, side: Side, kind: AzureKin
     return new CopyError(missing, `${what}. Create the container first, or fix ${field}.container`, { cause: e });
   if (code === "ShareNotFound") return new CopyError(missing, `${what}. Create the share first, or fix ${field}.share`, { cause: e });
   if (status === 404) return new CopyError(missing, what, { cause: e });
-  if (code === "CannotVerifyCopySource" && status === 403)
-    return new CopyError("AccessDenied", `${what}. The destination's account could not read the source: check the source's credentials`, {
-      cause: e,
-    });
   if (status === 403) return new CopyError("AccessDenied", `${what}. Check the ${side}'s credentials (${field}.credentials)`, { cause: e });
   return new CopyError("CopyFailed", what, { cause: e });
 }

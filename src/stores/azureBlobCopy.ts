@@ -5,10 +5,18 @@ import type { AzureBlobLocator, AzureCredentials } from "../locators";
 import { abortReason, type Logger } from "../operation";
 import { planBlobCopy, type BlobPlan } from "../plan";
 import { formatBytes } from "../values";
-import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
-import { codeOf } from "./azure";
+import {
+  abortRemoteCopy,
+  cleanUpAfter,
+  explainFailure,
+  propertiesOrNone,
+  sameCopySource,
+  startCopy,
+  waitForCopy,
+  withoutQuery,
+} from "./asyncCopy";
 import { blobError, blobHandle, blobOf, blobState, blobUri } from "./azureBlob";
-import { blockCopy, syncCopy } from "./azureBlobSync";
+import { blockCopy, blockIds, syncCopy } from "./azureBlobSync";
 import { contentHeaders } from "./copySources";
 import type { CopyDriver, CopySource, DriverFactory, SourceReader, Written } from "./types";
 
@@ -26,6 +34,7 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
     let tags: Record<string, string> = {};
     let final: BlobGetPropertiesResponse | undefined;
     let started = false;
+    let chosen: BlobPlan["strategy"] | undefined;
     const driver: CopyDriver<CopySource, BlobPlan> = {
       readSource: () =>
         readSource(request.source, { sourceCredentials: request.sourceCredentials, timeoutSeconds: options.timeoutSeconds, signal, log }),
@@ -47,6 +56,7 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
       },
       async start(source, plan) {
         started = true;
+        chosen = plan.strategy;
         log.info(`copying ${source.label} to ${where}: ${formatBytes(source.contentLength)}, ${describePlan(plan)}`);
         const job = { dst, destination, source, tags, options, signal, log };
         switch (plan.strategy) {
@@ -74,17 +84,28 @@ export function toAzureBlob(readSource: SourceReader, handleFor = blobHandle): D
             `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`,
           );
         }
-        if (plan.strategy !== "blocks") final = await applyHeaders(dst.client, final!, options, signal);
+        if (plan.strategy === "blocks") return;
+        // Copy Blob and Copy Blob From URL take "no metadata given" as "copy the source's": `metadata: {}` is cleared after.
+        if (isEmpty(options.metadata)) {
+          await dst.client.setMetadata({}, { abortSignal: signal });
+          final = await dst.client.getProperties({ abortSignal: signal });
+        }
+        final = await applyHeaders(dst.client, final!, options, signal);
       },
       describe: async () => final && blobState(final),
-      verify: (source) => verify(source, final!, destination),
+      async verify(source, plan) {
+        verifyProperties(source, final!, destination, plan.strategy !== "blocks");
+        // The commit carried the source's Content-MD5, so comparing it proves nothing: the committed blocks are checked instead.
+        if (plan.strategy === "blocks") await verifyBlocks(dst.client, source, plan, destination, signal);
+      },
       async explain(e, source) {
         if (isCopyError(e)) return explainFailure(e, source);
         return signal.aborted ? abortReason(signal) : blobError(e, `copying to ${where}`, "destination");
       },
       async cleanUp(operation, error) {
-        if (operation?.copyId || started) await cleanUp(dst.client, operation?.copyId, before !== undefined, error, log, where);
-        return undefined;
+        if (!operation?.copyId && !started) return {};
+        const how = { copyId: operation?.copyId, existed: before !== undefined, asyncCopy: chosen === "copy" };
+        return cleanUpAfter(dst.client, how, error, log, where);
       },
     };
     return driver as unknown as CopyDriver;
@@ -127,7 +148,7 @@ async function startOrAdopt(
 ): Promise<string> {
   const sourceUrl = source.url;
   if (before?.copyStatus === "pending" && before.copyId) {
-    if (withoutQuery(before.copySource) === withoutQuery(sourceUrl)) {
+    if (sameCopySource(before.copySource, sourceUrl)) {
       log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
       return before.copyId;
     }
@@ -181,34 +202,7 @@ async function applyHeaders(
   return client.getProperties({ abortSignal: signal });
 }
 
-/**
- * After an interrupted or failed copy: abort it if still pending, then remove the zero-length
- * blob it leaves when this copy created it, or report it when the blob was there before.
- */
-async function cleanUp(
-  client: BlobClient,
-  copyId: string | undefined,
-  existed: boolean,
-  error: CopyError,
-  log: Logger,
-  where: string,
-): Promise<void> {
-  if (copyId && (error.code === "CopyAborted" || error.code === "CopyTimedOut")) await abortRemoteCopy(client, copyId, log, where);
-  if (!existed) {
-    const removed = await client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then(
-      (r) => r.succeeded,
-      (e: unknown) => {
-        log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
-        return false;
-      },
-    );
-    if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
-  } else {
-    log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
-  }
-}
-
-function verify(source: CopySource, destination: BlobGetPropertiesResponse, to: AzureBlobLocator): void {
+function verifyProperties(source: CopySource, destination: BlobGetPropertiesResponse, to: AzureBlobLocator, md5: boolean): void {
   if (source.contentLength !== (destination.contentLength ?? 0)) {
     throw new CopyError(
       "CopyFailed",
@@ -217,5 +211,34 @@ function verify(source: CopySource, destination: BlobGetPropertiesResponse, to: 
   }
   const a = source.contentMD5 && Buffer.from(source.contentMD5).toString("base64");
   const b = destination.contentMD5 && Buffer.from(destination.contentMD5).toString("base64");
-  if (a && b && a !== b) throw new CopyError("CopyFailed", `verify: ${blobUri(to)} has Content-MD5 ${b} but ${source.label} has ${a}`);
+  if (md5 && a && b && a !== b)
+    throw new CopyError("CopyFailed", `verify: ${blobUri(to)} has Content-MD5 ${b} but ${source.label} has ${a}`);
+}
+
+/** A blocks copy: the committed block list must be the blocks staged, in order, each of its planned size. */
+async function verifyBlocks(
+  client: BlobClient,
+  source: CopySource,
+  plan: BlobPlan,
+  to: AzureBlobLocator,
+  signal: AbortSignal,
+): Promise<void> {
+  if (plan.strategy !== "blocks") return;
+  const { committedBlocks = [] } = await client.getBlockBlobClient().getBlockList("committed", { abortSignal: signal });
+  const expected = blockIds(source.contentLength, plan.blockCount);
+  const sizes = committedBlocks.map((b) => b.size);
+  const wanted = expected.map((_, i) => Math.min(plan.blockSizeBytes, source.contentLength - i * plan.blockSizeBytes));
+  const same =
+    committedBlocks.length === expected.length && committedBlocks.every((b, i) => b.name === expected[i] && sizes[i] === wanted[i]);
+  if (!same) {
+    throw new CopyError(
+      "CopyFailed",
+      `verify: ${blobUri(to)} holds ${committedBlocks.length} committed blocks (${sizes.reduce((a, b) => a + b, 0)} bytes), ` +
+        `not the ${expected.length} blocks (${source.contentLength} bytes) staged from ${source.label}`,
+    );
+  }
+}
+
+export function isEmpty(map: Record<string, string> | undefined): boolean {
+  return map !== undefined && Object.keys(map).length === 0;
 }

@@ -47,10 +47,7 @@ export async function blockCopy(
   const { source, options, log } = job;
   const block = job.dst.client.getBlockBlobClient();
   const size = source.contentLength;
-  const ids =
-    size === 0
-      ? []
-      : Array.from({ length: blockCount }, (_, i) => Buffer.from(`copied-object-${String(i).padStart(6, "0")}`).toString("base64"));
+  const ids = blockIds(size, blockCount);
   const stop = new AbortController();
   const signal = AbortSignal.any([job.signal, stop.signal]);
   let next = 0;
@@ -113,4 +110,11 @@ function stagedSoFar(reason: CopyError, staged: number, total: number): CopyErro
       `days)`,
     { cause: reason },
   );
+}
+
+/** The block ids of a copy, in order: the same for every copy of a size, so a verify can name them. */
+export function blockIds(size: number, blockCount: number): string[] {
+  return size === 0
+    ? []
+    : Array.from({ length: blockCount }, (_, i) => Buffer.from(`copied-object-${String(i).padStart(6, "0")}`).toString("base64"));
 }

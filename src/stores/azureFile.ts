@@ -201,6 +201,10 @@ export function openFile(handleFor = fileHandle): SourceOpener {
         etag: normalizeEtag(download.etag ?? ""),
         contentLength: download.contentLength ?? 0,
         contentType: download.contentType,
+        cacheControl: download.cacheControl,
+        contentDisposition: download.contentDisposition,
+        contentEncoding: download.contentEncoding,
+        contentLanguage: download.contentLanguage,
         metadata: download.metadata,
         body: download.readableStreamBody as Readable,
       };

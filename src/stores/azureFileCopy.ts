@@ -3,8 +3,17 @@ import { CopyError, isCopyError } from "../errors";
 import type { AzureCredentials, AzureFileLocator } from "../locators";
 import { abortReason, type Logger } from "../operation";
 import { formatBytes } from "../values";
-import { abortRemoteCopy, explainFailure, propertiesOrNone, startCopy, waitForCopy, withoutQuery } from "./asyncCopy";
-import { azureState, codeOf } from "./azure";
+import {
+  abortRemoteCopy,
+  cleanUpAfter,
+  explainFailure,
+  propertiesOrNone,
+  sameCopySource,
+  startCopy,
+  waitForCopy,
+  withoutQuery,
+} from "./asyncCopy";
+import { azureState } from "./azure";
 import { fileError, fileFailure, fileHandle, fileOf, fileUri, type FileHandle } from "./azureFile";
 import { contentHeaders } from "./copySources";
 import type { CopyDriver, CopySource, DriverFactory, SourceReader } from "./types";
@@ -42,6 +51,11 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle): D
             `${source.label} changed while it was being copied; the copy may hold either content, so it is not kept`,
           );
         }
+        // Copy File takes "no metadata given" as "copy the source's": `metadata: {}` is cleared after.
+        if (options.metadata && Object.keys(options.metadata).length === 0) {
+          await dst.client.setMetadata({}, { abortSignal: signal });
+          final = await dst.client.getProperties({ abortSignal: signal });
+        }
         final = await applyHeaders(dst, final!, options, signal);
       },
       describe: async () => final && azureState(final),
@@ -57,8 +71,8 @@ export function toAzureFile(readSource: SourceReader, handleFor = fileHandle): D
         return signal.aborted ? abortReason(signal) : fileError(e, `copying to ${where}`, "destination");
       },
       async cleanUp(operation, error) {
-        if (operation?.copyId) await cleanUp(dst, operation.copyId, before !== undefined, error, log, where);
-        return undefined;
+        if (!operation?.copyId) return {};
+        return cleanUpAfter(dst.client, { copyId: operation.copyId, existed: before !== undefined, asyncCopy: true }, error, log, where);
       },
     };
     return driver as unknown as CopyDriver;
@@ -91,7 +105,7 @@ async function startOrAdopt(
   where: string,
 ): Promise<string> {
   if (before?.copyStatus === "pending" && before.copyId) {
-    if (withoutQuery(before.copySource) === withoutQuery(source.url)) {
+    if (sameCopySource(before.copySource, source.url)) {
       log.info(`${where} is already copying from this source (copy ${before.copyId}); waiting for it`);
       return before.copyId;
     }
@@ -136,21 +150,4 @@ async function applyHeaders<T extends Parameters<typeof contentHeaders>[1]>(
     { abortSignal: signal },
   );
   return (await dst.client.getProperties({ abortSignal: signal })) as unknown as T;
-}
-
-/** Abort a copy still pending, then remove the empty file it leaves if this copy created it, or report it. */
-async function cleanUp(dst: FileHandle, copyId: string, existed: boolean, error: CopyError, log: Logger, where: string): Promise<void> {
-  if (error.code === "CopyAborted" || error.code === "CopyTimedOut") await abortRemoteCopy(dst.client, copyId, log, where);
-  if (!existed) {
-    const removed = await dst.client.deleteIfExists({ abortSignal: AbortSignal.timeout(3000) }).then(
-      (r) => r.succeeded,
-      (e: unknown) => {
-        log.warn(`could not remove the empty ${where} (${codeOf(e) ?? (e as Error).message})`);
-        return false;
-      },
-    );
-    if (removed) log.info(`removed the empty ${where} left by the unfinished copy`);
-  } else {
-    log.warn(`${where} existed before and is now empty with its metadata, as Azure leaves an unfinished copy; the next up copies again`);
-  }
 }

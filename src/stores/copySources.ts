@@ -1,14 +1,14 @@
-import { GetObjectCommand, GetObjectTaggingCommand } from "@aws-sdk/client-s3";
+import { GetObjectCommand, GetObjectTaggingCommand, HeadBucketCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { DEFAULT_TIMEOUT_SECONDS, type CopyOptions } from "../args";
 import { CopyError } from "../errors";
 import type { AzureBlobLocator, AzureCredentials, S3Credentials } from "../locators";
-import type { Logger } from "../operation";
+import { abortReason, type Logger } from "../operation";
 import { normalizeEtag } from "../values";
 import { codeOf, statusOf } from "./azure";
 import { blobFailure, blobHandle, blobOf, blobUri, type BlobHandle } from "./azureBlob";
 import { readableUrl } from "./azureSas";
-import { headS3, newS3Client, s3Failure, s3Uri, statusOf as s3StatusOf, type S3ClientFactory } from "./s3";
+import { headS3, newS3Client, s3Failure, s3Uri, statusOf as s3StatusOf, type S3Api, type S3ClientFactory } from "./s3";
 import type { CopySource, SourceReader } from "./types";
 import { fullUrl, redactedUrl, resolveRedirects, sizeOf } from "./url";
 
@@ -119,7 +119,10 @@ export function s3Source(clientFor: S3ClientFactory = newS3Client): SourceReader
       throw new CopyError("SourceNotFound", `${s3Uri(s3, s3.versionId)} does not exist (no such bucket, key or version); check source.s3`);
     const versionId = s3.versionId ?? (head.VersionId && head.VersionId !== "null" ? head.VersionId : undefined);
     const expiresIn = Math.min(7 * 24 * 3600, (timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS) + 15 * 60);
-    const url = await getSignedUrl(client as never, new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), {
+    // Presigned in the bucket's own region: the HEAD followed a redirect, but Azure's read of the URL will not.
+    const region = await bucketRegion(client, s3.bucket, signal);
+    const signer = region && region !== s3.region ? clientFor({ ...s3, region }, sourceCredentials as S3Credentials | undefined) : client;
+    const url = await getSignedUrl(signer as never, new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key, VersionId: versionId }), {
       expiresIn,
     });
     const metadata = Object.fromEntries(Object.entries(head.Metadata ?? {}).filter(([k]) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)));
@@ -178,4 +181,14 @@ export function contentHeaders(options: CopyOptions, current: ContentHeaders): C
     contentMD5: current.contentMD5,
     changed: given.some((v) => v !== undefined),
   };
+}
+
+/** The bucket's region as S3 reports it (HeadBucket, s3:ListBucket); undefined when it cannot be read. */
+async function bucketRegion(client: S3Api, bucket: string, signal: AbortSignal): Promise<string | undefined> {
+  try {
+    return (await client.send(new HeadBucketCommand({ Bucket: bucket }), { abortSignal: signal })).BucketRegion;
+  } catch (e) {
+    if (signal.aborted) throw abortReason(signal);
+    return undefined;
+  }
 }

@@ -7,7 +7,7 @@ import type { LocatorKind } from "../locators";
 import type { Driver } from "../plan";
 import type { DriverFactory, SourceOpener, SourceReader, Store } from "./types";
 
-export type { CopyDriver, CopyJob, CopyOperation, DriverFactory, ObjectState, Store, WriteEvidence, Written } from "./types";
+export type { CopyDriver, CopyJob, CopyOperation, DriverFactory, LeftBehind, ObjectState, Store, WriteEvidence, Written } from "./types";
 
 const s3 = () => require("./s3") as typeof import("./s3");
 const blob = () => require("./azureBlob") as typeof import("./azureBlob");

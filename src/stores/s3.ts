@@ -174,9 +174,34 @@ export async function abortLeftoverUploads(client: S3Api, location: S3Locator, s
     } while (KeyMarker);
   } catch (e) {
     if (isMissing(e)) return aborted;
+    // The sweep is housekeeping: without the permission the copy and the delete go on, and say what is lost.
+    if (isDenied(e) && !signal.aborted) {
+      warnOnce(
+        log,
+        `sweep:${location.bucket}`,
+        `could not look for multipart uploads left on s3://${location.bucket} by a killed run (${(e as Error).name}): grant ` +
+          `s3:ListBucketMultipartUploads and s3:AbortMultipartUpload on the bucket, or leftover parts keep being billed until a ` +
+          `lifecycle rule (AbortIncompleteMultipartUpload) removes them`,
+      );
+      return aborted;
+    }
     throw s3Failure(e, signal, `ListMultipartUploads on ${s3Uri(location)}`, "destination");
   }
   return aborted;
+}
+
+function isDenied(e: unknown): boolean {
+  const name = (e as { name?: string })?.name;
+  return statusOf(e) === 403 || name === "AccessDenied";
+}
+
+const warned = new Set<string>();
+
+/** Some warnings are about a bucket's permissions, not a copy: said once per provider process. */
+export function warnOnce(log: Logger, key: string, message: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  log.warn(message);
 }
 
 export function statusOf(e: unknown): number | undefined {

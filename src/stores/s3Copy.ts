@@ -111,11 +111,11 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
       async explain(e) {
         if (isCopyError(e)) return e;
         if (signal.aborted) return abortReason(signal);
-        return s3Error(e, `copying ${s3Uri(source)} to ${s3Uri(destination)}`, "destination");
+        return copyError(e, source, destination);
       },
       async cleanUp(operation) {
         if (operation?.status === "pending" && operation.uploadId) await abortUpload(dst, destination, operation.uploadId, log);
-        return undefined;
+        return {};
       },
     };
     return driver as unknown as CopyDriver;
@@ -222,4 +222,32 @@ function verify(
   if (strategy === "copy" && !kms && md5.test(a) && md5.test(b) && a !== b) {
     throw new CopyError("CopyFailed", `verify: ${s3Uri(to)} has ETag ${b} but ${s3Uri(from)} has ${a}`);
   }
+}
+
+/**
+ * A raw failure of a copy request (CopyObject, UploadPartCopy, Complete), which the destination's server
+ * answers about both objects: the side at fault is named from what the error means, not from who answered.
+ */
+export function copyError(e: unknown, source: S3Locator, destination: S3Locator): CopyError {
+  const name = (e as { name?: string })?.name;
+  const status = statusOf(e);
+  const doing = `copying ${s3Uri(source, source.versionId)} to ${s3Uri(destination)}`;
+  const base = s3Error(e, doing, "destination");
+  // Its HEAD found the source, and a write needs no destination key: any other 404 (NoSuchKey on AWS; moto
+  // answers a bare 404) means the source went while being copied. A missing bucket or upload says so itself.
+  if (name === "NoSuchKey" || name === "NoSuchVersion" || (status === 404 && name !== "NoSuchBucket" && name !== "NoSuchUpload")) {
+    return new CopyError("SourceChanged", `${base.detail}. The source was deleted while it was being copied; nothing was kept`, {
+      cause: e,
+    });
+  }
+  if (base.code === "AccessDenied") {
+    const read = source.versionId ? "s3:GetObject and s3:GetObjectVersion" : "s3:GetObject";
+    return new CopyError(
+      "AccessDenied",
+      `${base.detail}. The destination's credentials need ${read} on the source (${s3Uri(source)}, source.s3) and s3:PutObject ` +
+        `on the destination (${s3Uri(destination)}, destination.s3): the copy runs with the destination's credentials`,
+      { cause: e },
+    );
+  }
+  return base;
 }

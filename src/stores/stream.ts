@@ -1,4 +1,6 @@
-import { Readable } from "node:stream";
+import http from "node:http";
+import https from "node:https";
+import { Transform, type Readable, type TransformCallback } from "node:stream";
 import { GetObjectCommand, GetObjectTaggingCommand, type StorageClass, type ServerSideEncryption } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 import { CopyError, isCopyError } from "../errors";
@@ -10,9 +12,22 @@ import { abortLeftoverUploads, headS3, newS3Client, s3Error, s3Failure, s3Of, s3
 import type { CopyDriver, DriverFactory, OpenedSource, SourceOpener } from "./types";
 import { fullUrl, redactedUrl, resolveRedirects, sizeOf } from "./url";
 
-/** Part size for a stream of known size: 8 MiB, grown so 10,000 parts cover it. Memory is parts × concurrency. */
+/**
+ * Part size: 8 MiB, grown so 10,000 parts cover a stream of known size. Memory is parts × concurrency.
+ * A stream of unknown size (a URL that does not say it) keeps 8 MiB: up to 78 GiB, or partSizeBytes × 10,000.
+ */
 export function streamPartSize(sizeBytes: number, requested?: number): number {
-  return Math.max(requested ?? 8 * MiB, Math.ceil(sizeBytes / S3_LIMITS.maxParts / MiB) * MiB, S3_LIMITS.minPartBytes);
+  const covering = Number.isFinite(sizeBytes) ? Math.ceil(sizeBytes / S3_LIMITS.maxParts / MiB) * MiB : 0;
+  return Math.max(requested ?? 8 * MiB, covering, S3_LIMITS.minPartBytes);
+}
+
+/** Counts what passes, so that a stream of unknown size can still be verified. */
+class Counted extends Transform {
+  bytes = 0;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
+    this.bytes += chunk.length;
+    done(null, chunk);
+  }
 }
 
 interface StreamPlan {
@@ -31,6 +46,7 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
     const { options, signal, log } = request;
     const client = clientFor(destination, request.destinationCredentials as S3Credentials | undefined);
     let opened: OpenedSource | undefined;
+    const counted = new Counted();
     let upload: Upload | undefined;
     const onAbort = () => void upload?.abort();
     const driver: CopyDriver<OpenedSource, StreamPlan> = {
@@ -56,7 +72,7 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
           params: {
             Bucket: destination.bucket,
             Key: destination.key,
-            Body: source.body,
+            Body: source.body.pipe(counted),
             ContentType: options.contentType ?? source.contentType,
             CacheControl: options.cacheControl ?? source.cacheControl,
             ContentDisposition: options.contentDisposition ?? source.contentDisposition,
@@ -71,10 +87,10 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
         });
         signal.addEventListener("abort", onAbort, { once: true });
         upload.on("httpUploadProgress", (p) =>
-          log.progress(`streamed ${formatBytes(p.loaded ?? 0)} of ${formatBytes(source.contentLength)}`),
+          log.progress(`streamed ${formatBytes(p.loaded ?? 0)} of ${sizeLabel(source.contentLength)}`),
         );
         log.info(
-          `streaming ${source.label} to ${s3Uri(destination)} through this process: ${formatBytes(source.contentLength)}, ` +
+          `streaming ${source.label} to ${s3Uri(destination)} through this process: ${sizeLabel(source.contentLength)}, ` +
             `${formatBytes(plan.partSize)} parts, ${plan.queueSize} at a time (at most ${formatBytes(plan.partSize * plan.queueSize)} in ` +
             `memory)`,
         );
@@ -99,11 +115,19 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
         return head && stateOf(head);
       },
       verify(source, _plan, after) {
-        if (after.contentLength !== source.contentLength)
+        // What passed through is counted, so that a source that did not say its size is checked too.
+        if (Number.isFinite(source.contentLength) && counted.bytes !== source.contentLength) {
           throw new CopyError(
             "CopyFailed",
-            `verify: ${s3Uri(destination)} is ${after.contentLength} bytes but ${source.label} is ${source.contentLength}`,
+            `verify: ${counted.bytes} bytes were read from ${source.label}, which said ${source.contentLength}`,
           );
+        }
+        if (after.contentLength !== counted.bytes) {
+          throw new CopyError(
+            "CopyFailed",
+            `verify: ${s3Uri(destination)} is ${after.contentLength} bytes, but ${counted.bytes} were read from ${source.label}`,
+          );
+        }
       },
       async explain(e) {
         if (signal.aborted) return abortReason(signal);
@@ -112,26 +136,42 @@ export function streamToS3(open: SourceOpener, clientFor: S3ClientFactory = newS
       },
       async cleanUp() {
         opened?.body.destroy();
-        return undefined;
+        return {};
       },
     };
     return driver as unknown as CopyDriver;
   };
 }
 
+/**
+ * Any http(s) URL, read as stored. Node's fetch decodes a Content-Encoding (gzip, br) as the Fetch standard
+ * says, which would store decompressed bytes under `Content-Encoding: gzip`: the body is read with node:http.
+ */
 export function openUrl(fetchImpl: typeof fetch = fetch): SourceOpener {
   return async (location, credentials, signal) => {
     const { url, response: head } = await resolveRedirects(fullUrl(location, credentials), fetchImpl, signal);
-    const response = await fetchImpl(url, { signal, redirect: "manual" });
-    if (!response.ok || !response.body) throw new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.status} to GET`);
+    const body = await getRaw(url, signal);
     return {
       label: redactedUrl(url),
       etag: normalizeEtag(head.headers.get("etag") ?? ""),
       contentLength: sizeOf(head),
       ...headersOf((name) => head.headers.get(name) ?? undefined),
-      body: Readable.fromWeb(response.body as never),
+      body,
     };
   };
+}
+
+function getRaw(url: string, signal: AbortSignal): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    const request = (url.startsWith("https:") ? https : http).get(url, { signal }, (response) => {
+      if (response.statusCode === 200) return resolve(response);
+      response.resume();
+      reject(new CopyError("CopyFailed", `${redactedUrl(url)} answered ${response.statusCode} to GET`));
+    });
+    request.on("error", (e) =>
+      reject(signal.aborted ? abortReason(signal) : new CopyError("SourceNotFound", `${redactedUrl(url)} could not be read: ${e.message}`)),
+    );
+  });
 }
 
 /** An object on another S3 service (or read with other credentials), downloaded pinned to the ETag and version first read. */
@@ -185,4 +225,8 @@ export function headersOf(
     contentEncoding: get("content-encoding"),
     contentLanguage: get("content-language"),
   };
+}
+
+function sizeLabel(bytes: number): string {
+  return Number.isFinite(bytes) ? formatBytes(bytes) : "size unknown (the source did not say it)";
 }

@@ -31,6 +31,14 @@ export type CopyOperation =
   | { status: "failed"; copyId?: string; reason: string }
   | { status: "aborted"; copyId?: string; reason: string };
 
+/** What a failed copy left behind, as its cleanup found it. */
+export interface LeftBehind {
+  /** What the destination holds that this copy wrote, when known. */
+  written?: Written;
+  /** The remote copy may still be running: its abort failed. */
+  running?: boolean;
+}
+
 /** What this resource knows it wrote to a destination. Delete removes only that, and only while it is still there. */
 export interface WriteEvidence {
   /** Versions it wrote, on a versioned store: exactly these are removed. */
@@ -95,8 +103,8 @@ export interface CopyDriver<S extends SourceRead = SourceRead, P extends PlanCho
   finish(source: S, plan: P, written: Written): Promise<void>;
   /** The destination as the copy left it. */
   describe(written: Written): Promise<ObjectState | undefined>;
-  /** Throws CopyFailed when the destination does not match the source (verify: true). */
-  verify(source: S, plan: P, after: ObjectState): void;
+  /** Fails with CopyFailed when the destination does not match the source (verify: true). */
+  verify(source: S, plan: P, after: ObjectState): void | Promise<void>;
   /** A failure as a CopyError that blames the right side. */
   explain(error: unknown, source: S | undefined): Promise<CopyError>;
   /**
@@ -104,7 +112,7 @@ export interface CopyDriver<S extends SourceRead = SourceRead, P extends PlanCho
    * what it left where this copy created it, and lets go of the source. Returns what is left on the destination
    * that this copy wrote, when known.
    */
-  cleanUp(operation: CopyOperation | undefined, error: CopyError): Promise<Written | undefined>;
+  cleanUp(operation: CopyOperation | undefined, error: CopyError): Promise<LeftBehind>;
 }
 
 export type DriverFactory = (job: CopyJob) => CopyDriver;

@@ -168,3 +168,40 @@ test("simulated: an update cut off by its timeout leaves the existing blob as Az
   assert.equal(repaired.step, "update");
   assert.equal((await rig.get(primary(), dst, "seed")).toString(), "version two");
 });
+
+test("simulated: a timed-out copy whose Abort fails is kept as pending, not aborted; the next delete aborts it", async () => {
+  const { dst, path, source, destination } = await arrange();
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const allow = proxy.refuseAborts(path);
+  const reg = await rig.register({ source, destination, timeoutSeconds: 2 });
+  const failure = await failureOf(rig.engine.up(reg));
+  allow();
+  assert.equal(codeOf(failure), "CopyTimedOut");
+  assert.equal(failure.partial?.properties.copyStatus, "pending", "the copy may still be running on the service");
+  assert.match(rig.host.output(), /could not abort the copy .*it may still be running/);
+  const copyId = failure.partial!.properties.copyId as string;
+  assert.equal(proxy.peek(path)?.status, "pending");
+  await rig.host.delete(reg, failure.partial!.id, failure.partial!.properties);
+  const statuses = proxy.aborts.filter((a) => a.path === path).map((a) => a.status);
+  assert.ok(statuses.length >= 2 && statuses.slice(0, -1).every((s) => s === 500) && statuses.at(-1) === 204, `refused, then aborted by the delete: ${statuses}`);
+  assert.equal(proxy.aborts.at(-1)?.copyId, copyId);
+  assert.equal(await rig.exists(primary(), dst, "seed"), false, "the empty blob the aborted copy left is removed");
+});
+
+test("simulated: a destination pending a copy from another snapshot of the same blob is not adopted: it is aborted, and the snapshot asked for is copied", async () => {
+  const { src, dst, path, destination } = await arrange("first");
+  const base = rig.service(primary(), proxy.endpoint).getContainerClient(src).getBlobClient("seed");
+  const s1 = (await base.createSnapshot()).snapshot!;
+  await rig.put(primary(), src, "seed", "second");
+  const s2 = (await base.createSnapshot()).snapshot!;
+  // A crashed run's copy from snapshot 1, still pending.
+  proxy.arm(path, { pendingPolls: 10_000, final: "success" });
+  const dstClient = rig.service(primary(), proxy.endpoint).getContainerClient(dst).getBlobClient("seed");
+  const poller = await dstClient.beginCopyFromURL(base.withSnapshot(s1).url);
+  const stale = (poller.getOperationState() as { copyId?: string }).copyId;
+  const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "seed", { snapshot: s2 }, proxy.endpoint), destination }));
+  assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => [a.copyId, a.status]), [[stale, 204]], "the stale copy was aborted");
+  assert.equal((await rig.get(primary(), dst, "seed")).toString(), "second");
+  assert.notEqual(deployed.outputs.copyId, stale);
+  assert.doesNotMatch(rig.host.output(), new RegExp(`copy ${stale}\\); waiting for it`));
+});

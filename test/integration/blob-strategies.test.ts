@@ -24,6 +24,17 @@ after(async () => {
 const primary = () => rig.azurite.accounts.primary;
 const secondary = () => rig.azurite.accounts.secondary;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+/** Put Block From URL answers the proxy has relayed for a destination container. */
+const staged = (container: string) => proxy.requests.filter((r) => r.method === "PUT" && r.query.comp === "block" && r.path.includes(`/${container}/`) && r.status === 201).length;
+
+/** Waits on an event the test can observe, rather than on a guess of how long it takes. */
+async function until(condition: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("the awaited event did not happen");
+    await sleep(10);
+  }
+}
 
 async function attributes(account: typeof primary extends () => infer A ? A : never, container: string, blob: string) {
   const client = rig.service(account).getContainerClient(container).getBlobClient(blob);
@@ -73,7 +84,8 @@ for (const [story, replacement] of [["shorter", "overwritten mid-copy"], ["same-
       const at = (c: string) => rig.at(primary(), c, "seed", {}, proxy.endpoint);
       const reg = await rig.register({ source: at(src), destination: at(dst), strategy: "blocks", partSizeBytes: 1 * MiB, concurrency: 1 });
       const copying = rig.engine.up(reg).then(() => undefined, (e: unknown) => e);
-      await sleep(400);
+      // Overwrite once the first block has been staged: three more are still to come, 300 ms apart.
+      await until(() => staged(dst) >= 1);
       await rig.put(primary(), src, "seed", replacement);
       const failure = await copying;
       assert.ok(failure instanceof HostCallError, String(failure));
@@ -84,3 +96,40 @@ for (const [story, replacement] of [["shorter", "overwritten mid-copy"], ["same-
     }
   });
 }
+
+test("a blocks copy onto an existing blob that fails before its commit leaves the blob as it was, and does not claim to have emptied it", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "seed", randomBytes(4 * MiB));
+  await rig.put(primary(), dst, "seed", "the previous copy");
+  const slowBlocks = proxy.setDelay((r) => r.method === "PUT" && r.query.comp === "block", 300);
+  try {
+    const at = (c: string) => rig.at(primary(), c, "seed", {}, proxy.endpoint);
+    const mark = rig.host.output().length;
+    const copying = rig.engine.up(await rig.register({ source: at(src), destination: at(dst), strategy: "blocks", partSizeBytes: 1 * MiB, concurrency: 1 })).then(() => undefined, (e: unknown) => e);
+    await until(() => staged(dst) >= 1);
+    await rig.put(primary(), src, "seed", "replaced");
+    const failure = await copying;
+    assert.equal(codeOf(failure), "SourceChanged");
+    assert.equal((await rig.get(primary(), dst, "seed")).toString(), "the previous copy");
+    assert.doesNotMatch(rig.host.output().slice(mark), /now empty/);
+  } finally {
+    slowBlocks();
+  }
+});
+
+test("metadata: {} and tags: {} strip the source's on every path: async copy, sync and blocks give a blob with none", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "seed", randomBytes(2 * MiB), { metadata: { origin: "prod" }, tags: { env: "prod" } });
+  for (const strategy of ["copy", "sync", "blocks"] as const) {
+    await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "seed"), destination: rig.at(primary(), dst, strategy), strategy, metadata: {}, tags: {}, partSizeBytes: 1 * MiB }, undefined, strategy));
+    const got = await attributes(primary(), dst, strategy);
+    assert.deepEqual([got.metadata, got.tags], [{}, {}], strategy);
+  }
+  // Given ones replace the source's on every path too.
+  for (const strategy of ["copy", "sync", "blocks"] as const) {
+    const name = `${strategy}-given`;
+    await rig.engine.up(await rig.register({ source: rig.at(primary(), src, "seed"), destination: rig.at(primary(), dst, name), strategy, metadata: { team: "dev" }, tags: { env: "dev" }, partSizeBytes: 1 * MiB }, undefined, name));
+    const got = await attributes(primary(), dst, name);
+    assert.deepEqual([got.metadata, got.tags], [{ team: "dev" }, { env: "dev" }], name);
+  }
+});

@@ -4,15 +4,21 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
+import type http from "node:http";
+import { startCountingProxy, type CountingProxy, type Fault } from "../support/countingProxy.ts";
 import { HostCallError } from "../support/providerHost.ts";
 import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
 import { codeOf } from "../support/s3rig.ts";
 
 let rig: AzureRig;
+let faulty: CountingProxy;
+let fault: ((req: http.IncomingMessage) => Fault | undefined) | undefined;
 before(async () => {
   rig = await startAzureRig();
+  faulty = await startCountingProxy(rig.azurite.endpoint, { errorStyle: "azure", fault: (req) => fault?.(req) });
 });
 after(async () => {
+  await faulty?.close();
   await rig?.stop();
 });
 
@@ -143,4 +149,34 @@ test("a source given as a read-only SAS token is copied with that token (untagge
   const { sourceCredentials, ...publicOutputs } = deployed.outputs;
   assert.ok(sourceCredentials);
   for (const text of [String(reg.inputs.__provider), JSON.stringify(publicOutputs), rig.host.output()]) assert.ok(!text.includes(signature));
+});
+
+test("a leased destination blob (412 LeaseIdMissing) is CopyFailed saying the destination is leased, never SourceChanged; the blob is untouched", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "k", "new");
+  await rig.put(primary(), dst, "k", "leased by someone else");
+  await rig.service(primary()).getContainerClient(dst).getBlobClient("k").getBlobLeaseClient().acquireLease(-1);
+  for (const strategy of ["copy", "sync"] as const) {
+    const failure = await failureOf(rig.engine.up(await rig.register({ source: rig.at(primary(), src, "k"), destination: rig.at(primary(), dst, "k"), strategy }, undefined, strategy)));
+    assert.equal(codeOf(failure), "CopyFailed", `${strategy}: ${failure.message}`);
+    assert.match(failure.message, /LeaseIdMissing .*destination blob or file has an active lease, held by someone else/, strategy);
+  }
+  assert.equal((await rig.get(primary(), dst, "k")).toString(), "leased by someone else");
+});
+
+test("simulated: Copy Blob answered 404 or 403 CannotVerifyCopySource blames the source (SourceNotFound, AccessDenied), never the destination, and keeps the partial state", async () => {
+  const [src, dst] = [await rig.container(primary()), await rig.container(primary())];
+  await rig.put(primary(), src, "k", "x");
+  const at = (container: string, blob: string) => rig.at(primary(), container, blob, {}, faulty.endpoint);
+  for (const [status, code] of [[404, "SourceNotFound"], [403, "AccessDenied"]] as const) {
+    fault = (req) => (req.method === "PUT" && req.headers["x-ms-copy-source"] ? { status, code: "CannotVerifyCopySource" } : undefined);
+    try {
+      const failure = await failureOf(rig.engine.up(await rig.register({ source: at(src, "k"), destination: at(dst, `out-${status}`) }, undefined, `out-${status}`)));
+      assert.equal(codeOf(failure), code, failure.message);
+      assert.match(failure.message, /The destination's service (found no source there|could not read the source)/);
+      assert.equal(failure.partial?.properties.copyStatus, "failed", "kept: the copy was sent, so the resource is kept for the next up");
+    } finally {
+      fault = undefined;
+    }
+  }
 });

@@ -110,11 +110,12 @@ test("aborting a copy that already finished is a 409 handled as 'already finishe
   await putFile(s, "seed.bak", Buffer.from("done"));
   const client = service().getShareClient(s).rootDirectoryClient.getFileClient("copy.bak");
   const started = await client.startCopyFromURL(service().getShareClient(s).rootDirectoryClient.getFileClient("seed.bak").url);
-  await sleep(1500);
+  // The event itself: the server reports the copy finished.
+  while ((await client.getProperties()).copyStatus !== "success") await sleep(50);
   const { abortRemoteCopy } = await import("pulumi-copied-object/dist/stores/asyncCopy.js");
   const lines: string[] = [];
   const log = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`), progress() {} };
-  await abortRemoteCopy(client as never, started.copyId!, log, "copy.bak");
+  assert.equal(await abortRemoteCopy(client as never, started.copyId!, log, "copy.bak"), true, "an ended copy needs no abort");
   assert.deepEqual(files.aborts.filter((a) => a.copyId === started.copyId).map((a) => a.status), [409]);
   assert.match(lines.join("\n"), /had already ended/);
 });
@@ -142,11 +143,26 @@ test("Files errors: a missing source file is SourceNotFound; a missing share is 
   await putFile(s, "seed.bak", Buffer.from("x"));
   const noShare = await failureOf(rig.engine.up(await rig.register({ source: at(s, "seed.bak"), destination: at("no-such-share", "out.bak") })));
   assert.equal(codeOf(noShare), "DestinationNotFound");
+  assert.match(noShare.message, /fix destination\.azureFile\.share/, "the Files field is named, not a blob one");
   assert.equal(noShare.partial, undefined, "nothing was written, so nothing is kept");
   const wrong = Buffer.from("not this account's key").toString("base64");
   const denied = await failureOf(rig.engine.up(await rig.register({ source: { azureFile: { ...at(s, "seed.bak").azureFile, credentials: { accountKey: wrong } } }, destination: at(s, "out2.bak") })));
   assert.equal(codeOf(denied), "AccessDenied");
+  assert.match(denied.message, /source\.azureFile\.credentials/);
+  assert.doesNotMatch(denied.message, /azureBlob/);
   assert.ok(!denied.message.includes(wrong));
+});
+
+test("simulated Files: metadata: {} strips the source's, as on every Blob path; given content headers apply and the rest are kept", async () => {
+  const s = await share();
+  await service().getShareClient(s).rootDirectoryClient.getFileClient("seed.bak").uploadData(Buffer.from("x"), {
+    metadata: { origin: "prod" },
+    fileHttpHeaders: { fileContentType: "application/x-tar", fileCacheControl: "max-age=60" },
+  });
+  await rig.engine.up(await rig.register({ source: at(s, "seed.bak"), destination: at(s, "stripped.bak"), metadata: {}, contentLanguage: "en" }));
+  const props = await service().getShareClient(s).rootDirectoryClient.getFileClient("stripped.bak").getProperties();
+  assert.deepEqual(props.metadata, {});
+  assert.deepEqual([props.contentType, props.cacheControl, props.contentLanguage], ["application/x-tar", "max-age=60", "en"]);
 });
 
 test("simulated Files: a file from a share snapshot is copied as it was then, to a file and to a blob, and is never tracked as changed", async () => {

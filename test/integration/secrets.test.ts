@@ -240,7 +240,7 @@ function assertSecretRegistration(reg: Registration, args: { source: LocatorArg;
     assert.ok(!reg.secretPaths.some((p) => p === side || p.startsWith(`${side}.`) || p.startsWith(`${side}[`)), `${reg.name}: ${side} is not secret (secret paths: ${reg.secretPaths.join(", ")})`);
     assert.deepEqual(reg.inputs[side], readable(args[side]), `${reg.name}: ${side} reaches the provider readable and without credentials`);
   }
-  assert.deepEqual([...reg.additionalSecretOutputs].sort(), ["destinationCredentials", "sourceCredentials"], `${reg.name}: additionalSecretOutputs`);
+  assert.deepEqual([...reg.additionalSecretOutputs].sort(), ["args", "destinationCredentials", "sourceCredentials"], `${reg.name}: additionalSecretOutputs`);
 }
 
 function recordOutputs(id: string, outputs: Record<string, unknown>): void {

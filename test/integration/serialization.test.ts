@@ -67,7 +67,7 @@ test("credentials given as inputs are secret at registration and appear nowhere 
       destination: { s3: { ...rig.at(dst, "k").s3, credentials } },
     });
     assert.ok(reg.secretPaths.includes("sourceCredentials") && reg.secretPaths.includes("destinationCredentials"), reg.secretPaths.join(", "));
-    assert.deepEqual(reg.additionalSecretOutputs.sort(), ["destinationCredentials", "sourceCredentials"]);
+    assert.deepEqual(reg.additionalSecretOutputs.sort(), ["args", "destinationCredentials", "sourceCredentials"]);
 
     const { deployed } = await rig.engine.up(reg);
     assert.equal((await rig.engine.up(reg, deployed)).step, "same", "explicit credentials do not make a perpetual diff");

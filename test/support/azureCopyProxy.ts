@@ -93,6 +93,8 @@ export interface AzureCopyProxy {
   peek(path: string): CopyView | undefined;
   /** Holds matching requests `ms` before forwarding them; returns a function that removes the rule. */
   setDelay(predicate: (req: RequestInfo) => boolean, ms: number): () => void;
+  /** Answers every Abort Copy Blob on `path` with 500 InternalError until the returned function is called (a service that cannot abort). */
+  refuseAborts(path: string): () => void;
   close(): Promise<void>;
 }
 
@@ -112,6 +114,7 @@ const MESSAGES = {
   PendingCopyOperation: "There is currently a pending copy operation.",
   NoPendingCopyOperation: "There is currently no pending copy operation.",
   CopyIdMismatch: "The specified copy ID did not match the copy ID for the pending copy operation.",
+  InternalError: "The server encountered an internal error. Please retry the request.",
 };
 // Headers that would describe bytes a failed or aborted copy does not leave behind.
 const CONTENT_HEADERS = ["content-range", "content-md5", "x-ms-blob-content-md5", "x-ms-content-crc64", "accept-ranges"];
@@ -128,6 +131,7 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
   const armed = new Map<string, CopyScript>();
   const copies = new Map<string, Copy>();
   const delays = new Set<{ predicate: (req: RequestInfo) => boolean; ms: number }>();
+  const refusing = new Set<string>();
   // A fresh upstream connection per request, so no idle socket holds the test process open.
   const agent = new http.Agent({ keepAlive: false });
 
@@ -163,6 +167,10 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
     const isAbort = method === "PUT" && query.comp === "copy" && headers["x-ms-copy-action"] === "abort";
     const isRead = (method === "GET" || method === "HEAD") && query.comp === undefined && query.snapshot === undefined;
     if (isCopy && copy?.status === "pending") return error(res, {}, 409, "PendingCopyOperation");
+    if (isAbort && refusing.has(path)) {
+      aborts.push({ path, copyId: query.copyid ?? "", status: 500 });
+      return error(res, {}, 500, "InternalError");
+    }
     const source = String(headers["x-ms-copy-source"] ?? "");
     const own = [String(headers.host), `127.0.0.1:${port}`, `localhost:${port}`, upstream.host];
     if (options.accounts && plainPut && source && !headers["x-ms-blob-type"] && isExternal(source, own)) {
@@ -297,6 +305,10 @@ export async function startAzureCopyProxy(target: string, options: AzureCopyProx
       const copy = copies.get(path);
       advance(copy);
       return copy && { copyId: copy.copyId, status: copy.status, polls: copy.polls, startedAt: copy.startedAt, completedAt: copy.completedAt, readsAt: [...copy.readsAt] };
+    },
+    refuseAborts(path) {
+      refusing.add(path);
+      return () => void refusing.delete(path);
     },
     setDelay(predicate, ms) {
       const rule = { predicate, ms };

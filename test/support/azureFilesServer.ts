@@ -47,7 +47,10 @@ export interface AzureFilesServer {
 
 type Status = "pending" | "success" | "failed" | "aborted";
 interface Copy { id: string; source: string; status: Status; total: number; startedAt: number; delayMs: number; final: "success" | "failed"; data?: Buffer; completedOn?: Date; description?: string }
-interface Item { kind: "file" | "directory"; content: Buffer; metadata: Record<string, string>; contentType: string; etag: string; lastModified: Date; created: Date; id: string; copy?: Copy }
+/** A file's HTTP properties, by their response header names (Get File returns them as standard headers). */
+type FileProps = Partial<Record<(typeof FILE_PROPS)[number], string>>;
+const FILE_PROPS = ["content-type", "content-encoding", "content-language", "cache-control", "content-disposition", "content-md5"] as const;
+interface Item { kind: "file" | "directory"; content: Buffer; metadata: Record<string, string>; props: FileProps; etag: string; lastModified: Date; created: Date; id: string; copy?: Copy }
 interface Share { item: Item; items: Map<string, Item>; snapshots?: Map<string, Map<string, Item>> } // "" is the root directory
 interface Account { name: string; key: Buffer; shares: Map<string, Share> }
 /** `source` is what the copy source answered: Copy File reports it in CopySource* body elements and headers. */
@@ -89,7 +92,7 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
   const scripts = new Map<string, CopyScript>();
   let etags = 0;
   const newItem = (kind: Item["kind"], metadata: Record<string, string> = {}, content = Buffer.alloc(0)): Item =>
-    ({ kind, content, metadata, contentType: "application/octet-stream", created: new Date(), id: String(1e12 + ++etags), ...touch() });
+    ({ kind, content, metadata, props: { "content-type": "application/octet-stream" }, created: new Date(), id: String(1e12 + ++etags), ...touch() });
   const touch = () => ({ etag: `"0x8DC${(Date.now() * 16 + ++etags).toString(16).toUpperCase()}"`, lastModified: new Date() });
 
   /** Copies end when someone looks: the state is what it would be at this instant. */
@@ -211,7 +214,8 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       if (h("x-ms-type").toLowerCase() !== "file" || !/^\d+$/.test(h("x-ms-content-length"))) return fail(400, "MissingRequiredHeader", "x-ms-type: file and x-ms-content-length");
       if (pending) return fail(409, "PendingCopyOperation");
       const file = newItem("file", meta, Buffer.alloc(Number(h("x-ms-content-length"))));
-      file.contentType = h("x-ms-content-type") || file.contentType;
+      // Create File and Set File Properties take the properties as x-ms-<name> headers.
+      file.props = propsFrom(h, file.props["content-type"]);
       share.items.set(path, file);
       return ok(201, itemHeaders(file, false));
     }
@@ -222,7 +226,7 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       if ("code" in source) return send(req, res, source.status, {}, undefined, source);
       scripts.delete(entry.path);
       const file = newItem("file", Object.keys(meta).length ? meta : source.metadata);
-      file.contentType = source.contentType;
+      file.props = { ...source.props };
       file.copy = { id: randomUUID(), source: copySource, status: "pending", total: source.data.length, startedAt: Date.now(), delayMs: script.delayMs ?? copyDelayMs, final: script.final ?? "success", data: source.data, description: script.description };
       share.items.set(path, file);
       settle(file);
@@ -251,6 +255,24 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       Object.assign(item, touch());
       return ok(201, { ...itemHeaders(item, false), ...(clear ? {} : { "content-md5": createHash("md5").update(body).digest("base64") }) });
     }
+    if (method === "PUT" && comp === "properties") {
+      // Set File Properties: a property not given is cleared (REST reference); a new length resizes.
+      if (pending) return fail(409, "PendingCopyOperation");
+      item.props = propsFrom(h);
+      const length = h("x-ms-content-length");
+      if (/^\d+$/.test(length)) item.content = Buffer.concat([item.content, Buffer.alloc(Number(length))]).subarray(0, Number(length));
+      Object.assign(item, touch());
+      return ok(200, itemHeaders(item, false));
+    }
+    if (method === "PUT" && comp === "properties") {
+      // Set File Properties: a property not given is cleared (REST reference); a new length resizes.
+      if (pending) return fail(409, "PendingCopyOperation");
+      item.props = propsFrom(h);
+      const length = h("x-ms-content-length");
+      if (/^\d+$/.test(length)) item.content = Buffer.concat([item.content, Buffer.alloc(Number(length))]).subarray(0, Number(length));
+      Object.assign(item, touch());
+      return ok(200, itemHeaders(item, false));
+    }
     if (method === "PUT" && comp === "metadata") {
       if (pending) return fail(409, "PendingCopyOperation");
       Object.assign(item, { metadata: meta }, touch());
@@ -275,7 +297,7 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
   }
 
   /** The copy source's bytes, checked the way Copy File does: a SAS, or Shared Key within the account. */
-  async function readSource(source: string, account: Account, sharedKey: boolean): Promise<{ data: Buffer; metadata: Record<string, string>; contentType: string } | Fault> {
+  async function readSource(source: string, account: Account, sharedKey: boolean): Promise<{ data: Buffer; metadata: Record<string, string>; props: FileProps } | Fault> {
     let url: URL;
     try {
       url = new URL(source);
@@ -297,14 +319,15 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       const item = (snapshot ? sourceShare?.snapshots?.get(snapshot) : sourceShare?.items)?.get(segs.slice(2).join("/"));
       settle(item);
       if (item?.kind !== "file") return cannot(404, "ResourceNotFound");
-      return { data: Buffer.from(item.content), metadata: { ...item.metadata }, contentType: item.contentType };
+      return { data: Buffer.from(item.content), metadata: { ...item.metadata }, props: { ...item.props } };
     }
     // A blob (e.g. on Azurite) or any other URL: a plain GET, as the service fetches it.
     const answer = await fetch(url, { signal: AbortSignal.timeout(30_000) }).catch((err: unknown) => err as Error);
     if (answer instanceof Error) return cannot(500, "InternalError", answer.message);
     if (!answer.ok) return cannot(answer.status, answer.headers.get("x-ms-error-code") ?? String(answer.status), answer.statusText);
     const metadata = metadataOf(Object.fromEntries(answer.headers));
-    return { data: Buffer.from(await answer.arrayBuffer()), metadata, contentType: answer.headers.get("content-type") ?? "application/octet-stream" };
+    const props: FileProps = Object.fromEntries(FILE_PROPS.flatMap((name) => (answer.headers.get(name) ? [[name, answer.headers.get(name)!]] : [])));
+    return { data: Buffer.from(await answer.arrayBuffer()), metadata, props: { "content-type": "application/octet-stream", ...props } };
   }
 
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -407,7 +430,7 @@ function itemHeaders(item: Item, read: boolean): http.OutgoingHttpHeaders {
   };
   if (!read) return out;
   for (const [k, v] of Object.entries(item.metadata)) out[`x-ms-meta-${k}`] = v;
-  if (item.kind === "file") Object.assign(out, { "content-type": item.contentType, "content-length": item.content.length });
+  if (item.kind === "file") Object.assign(out, { ...item.props, "content-length": item.content.length });
   const copy = item.copy;
   if (copy) {
     const bytes = copy.status === "success" ? copy.total : copy.status === "pending" ? Math.floor((copy.total * Math.min(1, (Date.now() - copy.startedAt) / Math.max(1, copy.delayMs)))) : 0;
@@ -458,4 +481,12 @@ function decode(s: string): string {
 }
 function xml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+
+/** The properties a request gives as x-ms-<name> headers; absent ones are unset (content type: the fallback). */
+function propsFrom(h: (name: string) => string, contentType?: string): FileProps {
+  const props: FileProps = {};
+  for (const name of FILE_PROPS) if (h(`x-ms-${name}`)) props[name] = h(`x-ms-${name}`);
+  if (!props["content-type"] && contentType) props["content-type"] = contentType;
+  return props;
 }

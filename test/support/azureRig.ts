@@ -26,11 +26,15 @@ export interface AzureRig {
   stop(): Promise<void>;
 }
 
-export async function startAzureRig(opts: { env?: NodeJS.ProcessEnv } = {}): Promise<AzureRig> {
+export async function startAzureRig(opts: { env?: NodeJS.ProcessEnv; callTimeoutMs?: number } = {}): Promise<AzureRig> {
   const azurite = await startAzurite();
   const { primary } = azurite.accounts;
   // The provider finds the primary account's key through the environment, as a user's would.
-  const host = await ProviderHost.start({ cwd: repoRoot, env: { AZURE_STORAGE_ACCOUNT: primary.name, AZURE_STORAGE_KEY: primary.key, ...opts.env } });
+  const host = await ProviderHost.start({
+    cwd: repoRoot,
+    env: { AZURE_STORAGE_ACCOUNT: primary.name, AZURE_STORAGE_KEY: primary.key, ...opts.env },
+    ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}),
+  });
   await host.configure();
   const rig: AzureRig = {
     azurite,

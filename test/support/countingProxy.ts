@@ -27,6 +27,17 @@ export interface ProxyOptions {
   fault?(req: http.IncomingMessage): Fault | undefined;
   /** How a fault's error reads: S3's XML body, or Azure Storage's (x-ms-error-code header too). @default "s3" */
   errorStyle?: "s3" | "azure";
+  /**
+   * Changes the server's answer to a request before it is returned, as a corrupted copy or a lying server would
+   * look (headers, and the body: returned whole); undefined returns it as it came.
+   */
+  tamper?(req: http.IncomingMessage, answer: Answer): Answer | undefined;
+}
+
+export interface Answer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: Buffer;
 }
 
 export async function startCountingProxy(target: string, options: ProxyOptions = {}): Promise<CountingProxy> {
@@ -63,8 +74,24 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
       { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers, agent },
       (answer) => {
         if (fault) return void (answer.resume(), res.destroy());
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
+        if (!options.tamper) {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          return void answer.pipe(res);
+        }
+        const chunks: Buffer[] = [];
+        answer.on("data", (c: Buffer) => chunks.push(c));
+        answer.on("end", () => {
+          const original = { status: answer.statusCode ?? 502, headers: answer.headers, body: Buffer.concat(chunks) };
+          const out = options.tamper!(req, original) ?? original;
+          const headers = { ...out.headers };
+          // A HEAD answer has no body, and keeps the length it declares (which a tamper may change).
+          if (req.method !== "HEAD" && out.body !== original.body) {
+            headers["content-length"] = String(out.body.length);
+            delete headers["transfer-encoding"];
+          }
+          res.writeHead(out.status, headers);
+          res.end(req.method === "HEAD" ? undefined : out.body);
+        });
       },
     );
     forward.on("error", () => res.destroy());
