@@ -14,7 +14,16 @@ import { abortReason, operationSignal, type Logger } from "./operation";
 import { routeOrThrow } from "./plan";
 import { shutdownSignal, trackInflight } from "./shutdown";
 import { evidenceOf, jsonSafe, partialState, successState, type CopyOutcome, type CopyState } from "./state";
-import { driverFor, storeFor, type CopyJob, type CopyOperation, type DriverFactory, type LeftBehind, type Written } from "./stores";
+import {
+  driverFor,
+  storeFor,
+  type CopyJob,
+  type CopyOperation,
+  type DriverFactory,
+  type LeftBehind,
+  type ObjectState,
+  type Written,
+} from "./stores";
 import { normalizeEtag } from "./values";
 
 /** Short calls (HEAD, DELETE, LIST) get this long, whatever timeoutSeconds says. */
@@ -29,6 +38,16 @@ export interface CopyProgress {
   written?: Written;
   /** The remote copy may still be running (its abort failed): the state says `pending`. */
   running?: boolean;
+  /** The destination was read back after the write. */
+  described?: boolean;
+}
+
+function writtenOf(after: ObjectState): Written {
+  return {
+    etag: after.etag,
+    ...(after.versionId ? { versionId: after.versionId } : {}),
+    ...(after.lastModified ? { lastModified: after.lastModified } : {}),
+  };
 }
 
 /** Runs one copy through a driver's steps, in the order every pair shares. */
@@ -68,11 +87,8 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     await driver.finish(source, plan, operation.written);
     const after = await driver.describe(operation.written);
     if (!after) throw new CopyError("CopyFailed", "the destination is missing right after the copy reported success");
-    progress.written = {
-      etag: after.etag,
-      ...(after.versionId ? { versionId: after.versionId } : {}),
-      ...(after.lastModified ? { lastModified: after.lastModified } : {}),
-    };
+    progress.written = writtenOf(after);
+    progress.described = true;
     if (job.options.verify !== false) await driver.verify(source, plan, after);
     return {
       ...after,
@@ -83,6 +99,12 @@ export async function runCopy(job: CopyJob, makeDriver: DriverFactory, progress:
     };
   } catch (e) {
     const error = await driver.explain(e, source);
+    // Written, but failed before the destination was read back: some servers (Ceph RGW) name no version in the
+    // copy's answer, so it is read now, that the partial state can name what was written and destroy remove it.
+    if (progress.written && !progress.described && !progress.written.versionId) {
+      const after = await driver.describe(progress.written).catch(() => undefined);
+      if (after) progress.written = writtenOf(after);
+    }
     // Cleanup is best effort: its own failure must not hide why the copy failed.
     const left = await driver.cleanUp(progress.started ? progress.operation : undefined, error).catch((cleanup: unknown) => {
       job.log.warn(`cleaning up after the failed copy failed too: ${(cleanup as Error).message}`);

@@ -10,6 +10,7 @@ import { isAwsService, s3Service } from "../identity";
 import type { S3Credentials, S3Locator } from "../locators";
 import { abortReason } from "../operation";
 import { planS3Copy } from "../plan";
+import { CLEANUP_BUDGET_MS } from "../shutdown";
 import { formatBytes, normalizeEtag } from "../values";
 import { abortLeftoverUploads, copySource, headS3, newS3Client, s3Error, s3Of, statusOf, s3Uri, stateOf, type S3ClientFactory } from "./s3";
 import {
@@ -36,6 +37,7 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
     const src = clientFor(source, request.sourceCredentials as S3Credentials | undefined);
     const dst = clientFor(destination, request.destinationCredentials as S3Credentials | undefined);
     let job: Job;
+    let creating = false;
     let sweep: Promise<number> = Promise.resolve(0);
     let tags: Record<string, string> | undefined;
     let after: HeadObjectCommandOutput | undefined;
@@ -82,6 +84,7 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
         }
         // A multipart upload starts untagged: the tags are carried explicitly.
         tags = options.tags ?? (await sourceTags(job));
+        creating = true;
         return { status: "pending", uploadId: await createUpload(job, tags) };
       },
       async wait(operation, read, plan) {
@@ -115,6 +118,8 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
       },
       async cleanUp(operation) {
         if (operation?.status === "pending" && operation.uploadId) await abortUpload(dst, destination, operation.uploadId, log);
+        // Interrupted while CreateMultipartUpload was answered: the upload exists, its id never arrived. The key is ours.
+        else if (creating) await abortLeftoverUploads(dst, destination, AbortSignal.timeout(CLEANUP_BUDGET_MS - 500), log).catch(() => 0);
         return {};
       },
     };
@@ -178,12 +183,11 @@ async function ensureTags(job: Job, wanted: Record<string, string>, versionId: s
     .send(new GetObjectTaggingCommand({ Bucket: destination.bucket, Key: destination.key, VersionId: versionId }), { abortSignal: signal })
     .catch((e: unknown) => {
       if (statusOf(e) !== 403 || signal.aborted) throw e;
-      job.log.warn(`could not read back the tags of ${s3Uri(destination)} (no s3:GetObjectTagging) to check that the server applied them`);
       return undefined;
     });
-  if (!current) return;
-  const have = Object.fromEntries((current.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
-  if (sameTags(have, wanted)) return;
+  const have = current && Object.fromEntries((current.TagSet ?? []).map((t) => [t.Key ?? "", t.Value ?? ""]));
+  if (have && sameTags(have, wanted)) return;
+  // Unread (no s3:GetObjectTagging) or dropped: set them, so that they hold on every server.
   await dst.send(
     new PutObjectTaggingCommand({
       Bucket: destination.bucket,
@@ -193,7 +197,12 @@ async function ensureTags(job: Job, wanted: Record<string, string>, versionId: s
     }),
     { abortSignal: signal },
   );
-  job.log.warn(`the server did not apply the requested tags to ${s3Uri(destination)}; they were set with PutObjectTagging`);
+  job.log.warn(
+    have
+      ? `the server did not apply the requested tags to ${s3Uri(destination)}; they were set with PutObjectTagging`
+      : `could not read back the tags of ${s3Uri(destination)} (no s3:GetObjectTagging) to check that the server applied them; ` +
+          "they were set again with PutObjectTagging",
+  );
 }
 
 function sameTags(a: Record<string, string>, b: Record<string, string>): boolean {
