@@ -1,4 +1,4 @@
-// `npm test`: typechecks the tests, then runs each tier with Node's own test runner.
+// `npm test`: typechecks the tests, then runs each tier with jest (jest.config.cjs: one project per tier).
 // Usage: node test/run.cjs [unit] [integration] [--match TEXT ...] [--faults]   (default: both tiers, every file)
 // --faults: the long randomized fault runs (`npm run test:faults`): 20 kill points per store and more
 // fault rounds, with a fixed seed unless FAULT_SEED is given; only the fault suites unless --match.
@@ -9,7 +9,10 @@ const path = require("node:path");
 
 const major = Number(process.versions.node.split(".")[0]);
 if (major < 22) {
-  console.error(`Node ${process.versions.node} is too old: run the tests through npm (npm test), which uses the project's Node 24 from devDependencies.`);
+  console.error(
+    `Node ${process.versions.node} is too old: the package and its tests need Node 22 or later (package.json engines). ` +
+      "Run them through npm (npm test), which uses the project's own Node 24 from devDependencies.",
+  );
   process.exit(1);
 }
 const root = path.resolve(__dirname, "..");
@@ -32,7 +35,14 @@ if (matches.length) files = files.filter((f) => matches.some((m) => path.basenam
 const typecheck = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
 if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
 
-const run = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files.map((f) => path.relative(root, f))], { cwd: root, stdio: "inherit" });
+// One file at a time (the suites start servers and provider hosts of their own), no per-test deadline:
+// a copy's own timeoutSeconds is what a test measures, never jest's clock.
+const jest = [require.resolve("jest/bin/jest"), "--runInBand", "--testTimeout=1800000", "--verbose", "--ci"];
+const projects = tiers.includes("integration") ? [...tiers, "support"] : tiers;
+const run = spawnSync(process.execPath, [...jest, "--selectProjects", ...projects, "--runTestsByPath", ...files.map((f) => path.relative(root, f))], {
+  cwd: root,
+  stdio: "inherit",
+});
 process.exit(run.status ?? 1);
 
 function listTests(dir) {

@@ -1,7 +1,7 @@
 // With a Pulumi CLI on PATH, runs examples/seed-environment for real through the Automation API
 // (a local file backend, moto as the S3 server). No CLI can be installed on CI's machine, so there
 // this test is skipped with its reason; every other test drives the real provider host directly.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";

@@ -3,7 +3,7 @@
 // itself with 503 ServerBusy, 500 InternalError or a dropped connection, in Azure's error format.
 // Everything forwarded is the servers' own doing. The package has no retry loop of its own: the
 // Storage SDKs' retry policy (4 tries, then 0 s, 4 s, 12 s apart) must carry every copy through.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type http from "node:http";
@@ -37,7 +37,7 @@ after(async () => {
   await files?.close();
 });
 
-test(`simulated: with 20% of the package's requests failing (503 ServerBusy, 500, reset; seeded), Copy Blob, Copy Blob From URL, Put Block From URL and Copy File copies and deletes complete, ${ROUNDS} rounds`, async (t) => {
+test(`simulated: with 20% of the package's requests failing (503 ServerBusy, 500, reset; seeded), Copy Blob, Copy Blob From URL, Put Block From URL and Copy File copies and deletes complete, ${ROUNDS} rounds`, async () => {
   const random = seeded(FAULT_SEED + 1);
   const streak = new Map<string, number>();
   const kinds: Fault[] = [{ status: 503, code: "ServerBusy" }, { status: 500, code: "InternalError" }, { reset: true }];
@@ -82,7 +82,7 @@ test(`simulated: with 20% of the package's requests failing (503 ServerBusy, 500
     }
     const injected = blobProxy.faults.length + fileProxy.faults.length - before.faults;
     const requests = blobProxy.requests.length + fileProxy.requests.length - before.requests;
-    t.diagnostic(`${injected} faults injected in ${requests} requests`);
+    diagnostic(`${injected} faults injected in ${requests} requests`);
     assert.ok(injected >= 5, `${injected} faults`);
     assert.ok(blobProxy.faults.some((f) => "reset" in f.fault) || fileProxy.faults.some((f) => "reset" in f.fault), "a dropped connection was among them");
   } finally {

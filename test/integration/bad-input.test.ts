@@ -4,7 +4,7 @@
 // the Azure Files test server (a labelled simulation: no Files emulator exists), and the counts are
 // compared per row. The two limits that depend on the source's size are decided after one HEAD and
 // before any write (the "simulated size" tests at the end).
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";

@@ -1,7 +1,7 @@
 // Any URL, and S3 through a presigned GET, into Azure Blob, through the real provider host.
 // SIMULATION in part: Azurite never fetches an outside URL, so the scripted proxy in front of it
 // plays the service's read of the source (test/support/azureCopyProxy.ts); the rest is Azurite's.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import http from "node:http";

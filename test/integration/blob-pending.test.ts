@@ -2,7 +2,7 @@
 // it (test/support/azureCopyProxy.ts) that reports Copy Blob as pending, failed or aborted, as the
 // REST reference describes. Everything else (auth, SAS, bytes, metadata) is Azurite's own. They
 // prove our state machine and the requests we send, not Azure's timing.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { HostCallError } from "../support/providerHost.ts";
@@ -84,7 +84,7 @@ test("simulated: a copy that outlives timeoutSeconds is aborted with its own cop
   await rig.host.delete(reg, failure.partial!.id, failure.partial!.properties);
 });
 
-test("simulated: SIGINT to the provider's process group aborts the pending copy on the server within 5 s", async (t) => {
+test("simulated: SIGINT to the provider's process group aborts the pending copy on the server within 5 s", async () => {
   const { path, source, destination } = await arrange();
   proxy.arm(path, { pendingPolls: 10_000, final: "success" });
   const reg = await rig.register({ source, destination });
@@ -99,7 +99,7 @@ test("simulated: SIGINT to the provider's process group aborts the pending copy 
   while (!proxy.aborts.some((a) => a.path === path) && Date.now() - signalled < 5000) await sleep(10);
   const abortedAfter = Date.now() - signalled;
   const exit = await rig.host.exited();
-  t.diagnostic(`Abort Copy Blob reached the server ${abortedAfter} ms after SIGINT; the provider exited with ${exit.code}`);
+  diagnostic(`Abort Copy Blob reached the server ${abortedAfter} ms after SIGINT; the provider exited with ${exit.code}`);
   assert.ok(abortedAfter < 5000);
   assert.deepEqual(proxy.aborts.filter((a) => a.path === path).map((a) => a.status), [204]);
   assert.notEqual(exit.code, 0);

@@ -1,6 +1,6 @@
 // The predictable Azure paths against Azurite, through the real provider host: Copy Blob From URL
 // ("sync") and Put Block From URL + Put Block List ("blocks"), and what `auto` picks.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";

@@ -1,7 +1,7 @@
 // Azure Blob to Azure Blob through Pulumi's real provider host, against Azurite (two accounts).
 // Azurite finishes copies at once, so these cover everything but the pending state; that is in
 // blob-pending.test.ts, through a scripted proxy.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type http from "node:http";

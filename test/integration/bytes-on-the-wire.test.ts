@@ -4,7 +4,7 @@
 // moves the object in and out, which is the proof that the counter sees payload when there is some.
 // SIMULATIONS in part: File → File runs on the Files test server, and S3 → Azure's read of the
 // presigned URL is played by the scripted copy proxy (see bytesRig.ts). Byte counts only, no timings.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { PATHS, startBytesRig, type BytesRig } from "../support/bytesRig.ts";
 

@@ -6,7 +6,7 @@
 // The provider finds its credentials in its environment, as a user's would: AWS keys for moto, and
 // AZURE_STORAGE_ACCOUNT/KEY for the Azurite account, which the Files server shares (same name and key).
 // Figures (peak RSS of the provider process, wall times) are reported, never asserted tightly.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -90,7 +90,7 @@ interface Planned {
   read(): Promise<Buffer | undefined>;
 }
 
-test("50 CopiedObjects of mixed stores (S3, Blob, simulated Files, S3 to Blob through the simulated service read) created concurrently through one provider host all succeed byte for byte, and 50 concurrent deletes leave nothing, not even a multipart upload", async (t) => {
+test("50 CopiedObjects of mixed stores (S3, Blob, simulated Files, S3 to Blob through the simulated service read) created concurrently through one provider host all succeed byte for byte, and 50 concurrent deletes leave nothing, not even a multipart upload", async () => {
   const { primary } = azurite.accounts;
   const [srcBucket, dstBucket] = [`t-${randomBytes(6).toString("hex")}`, `t-${randomBytes(6).toString("hex")}`];
   for (const Bucket of [srcBucket, dstBucket]) await s3c.send(new CreateBucketCommand({ Bucket }));
@@ -216,8 +216,8 @@ test("50 CopiedObjects of mixed stores (S3, Blob, simulated Files, S3 to Blob th
 
   const kinds = new Map<string, number>();
   for (const p of planned) kinds.set(p.kind, (kinds.get(p.kind) ?? 0) + 1);
-  t.diagnostic(`mix: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(", ")}; ${mib(planned.reduce((n, p) => n + p.size, 0) / MiB)} copied`);
-  t.diagnostic(`50 concurrent Check+Create: ${(createMs / 1000).toFixed(2)} s wall, at most ${maxInFlight} creates in flight; 50 concurrent Delete: ${(deleteMs / 1000).toFixed(2)} s wall`);
-  t.diagnostic(`provider (pid ${host.pid}) peak RSS (VmHWM): idle ${mib(idle.peakMiB)}, after creates ${mib(afterCreates.peakMiB)}, after deletes ${mib(afterDeletes.peakMiB)}; RSS now ${mib(afterDeletes.rssMiB)}`);
+  diagnostic(`mix: ${[...kinds].map(([k, n]) => `${n} ${k}`).join(", ")}; ${mib(planned.reduce((n, p) => n + p.size, 0) / MiB)} copied`);
+  diagnostic(`50 concurrent Check+Create: ${(createMs / 1000).toFixed(2)} s wall, at most ${maxInFlight} creates in flight; 50 concurrent Delete: ${(deleteMs / 1000).toFixed(2)} s wall`);
+  diagnostic(`provider (pid ${host.pid}) peak RSS (VmHWM): idle ${mib(idle.peakMiB)}, after creates ${mib(afterCreates.peakMiB)}, after deletes ${mib(afterDeletes.peakMiB)}; RSS now ${mib(afterDeletes.rssMiB)}`);
   assert.ok(afterDeletes.peakMiB < PEAK_RSS_BOUND_MIB, `the provider's peak RSS ${mib(afterDeletes.peakMiB)} stays under ${PEAK_RSS_BOUND_MIB} MiB`);
 });

@@ -4,7 +4,7 @@
 // per store (3 here; `npm run test:faults` runs 20). S3 is moto, with UploadPartCopy held back by a
 // proxy so a kill can land between parts. SIMULATION for Azure: Azurite copies at once, so the
 // scripted proxy keeps Copy Blob pending; Azure Files is the protocol-level test server.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { ShareServiceClient, StorageSharedKeyCredential } from "@azure/storage-file-share";
@@ -40,7 +40,7 @@ after(async () => {
 
 const azureEnv = () => ({ AZURE_STORAGE_ACCOUNT: azure.azurite.accounts.primary.name, AZURE_STORAGE_KEY: azure.azurite.accounts.primary.key });
 
-test(`SIGKILL at ${CRASH_POINTS} random moments of an S3 multipart copy (moto; parts slowed by a proxy), then create again: right bytes, 0 multipart uploads`, async (t) => {
+test(`SIGKILL at ${CRASH_POINTS} random moments of an S3 multipart copy (moto; parts slowed by a proxy), then create again: right bytes, 0 multipart uploads`, async () => {
   const [src, dst] = [await s3.bucket(), await s3.bucket()];
   const body = randomBytes(24 * MiB);
   await s3.put(src, "seed.bin", body);
@@ -55,18 +55,18 @@ test(`SIGKILL at ${CRASH_POINTS} random moments of an S3 multipart copy (moto; p
     const { finishedFirst } = await createThenKill(env, reg, killAt);
     const left = await s3.uploads(dst, key);
     orphaned += left;
-    t.diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : `${left} multipart upload(s) left behind`}`);
+    diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : `${left} multipart upload(s) left behind`}`);
     const { deployed } = await s3.engine.up(reg);
     assert.equal(sha256(await s3.get(dst, key)), sha256(body), `kill ${i}: the bytes`);
     assert.equal(await s3.uploads(dst), 0, `kill ${i}: multipart uploads left`);
     await s3.engine.destroy(deployed);
     assert.equal(await s3.exists(dst, key), false);
   }
-  t.diagnostic(`${orphaned} orphaned upload(s) found after the kills, all aborted by the next create`);
+  diagnostic(`${orphaned} orphaned upload(s) found after the kills, all aborted by the next create`);
   if (CRASH_POINTS >= 3) assert.ok(orphaned >= 1, "some kill landed mid-copy, so recovery was exercised");
 });
 
-test(`simulated: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy Blob (scripted proxy on Azurite), then create again: right bytes, 0 pending copies`, async (t) => {
+test(`simulated: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy Blob (scripted proxy on Azurite), then create again: right bytes, 0 pending copies`, async () => {
   const account = azure.azurite.accounts.primary;
   const [src, dst] = [await azure.container(account), await azure.container(account)];
   const body = randomBytes(256 * 1024);
@@ -89,7 +89,7 @@ test(`simulated: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy Blo
     const startsBefore = starts();
     const left = copies.peek(path)?.status === "pending";
     if (left) pendingLeft++;
-    t.diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : left ? "a pending copy left behind" : `no pending copy (${startsBefore} Copy Blob sent)`}`);
+    diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : left ? "a pending copy left behind" : `no pending copy (${startsBefore} Copy Blob sent)`}`);
     const { deployed } = await azure.engine.up(reg);
     if (left && starts() === startsBefore) adopted++;
     assert.equal(copies.peek(path)?.status ?? "success", "success", `kill ${i}: no pending copy left`);
@@ -99,11 +99,11 @@ test(`simulated: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy Blo
     assert.equal(await azure.exists(account, dst, blob), false);
   }
   const aborted = copies.aborts.filter((a) => a.path.startsWith(`/${account.name}/${dst}/out-`)).length;
-  t.diagnostic(`${pendingLeft} pending copies left by the kills: ${adopted} adopted by the next create (no second Copy Blob), ${aborted} aborted, the rest had ended before it looked`);
+  diagnostic(`${pendingLeft} pending copies left by the kills: ${adopted} adopted by the next create (no second Copy Blob), ${aborted} aborted, the rest had ended before it looked`);
   if (CRASH_POINTS >= 3) assert.ok(pendingLeft >= 1, "some kill landed while the copy was pending");
 });
 
-test(`simulated Files: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy File (Files test server), then create again: right bytes, 0 pending copies`, async (t) => {
+test(`simulated Files: SIGKILL at ${CRASH_POINTS} random moments of a pending Copy File (Files test server), then create again: right bytes, 0 pending copies`, async () => {
   const account = files.accounts[0];
   const service = new ShareServiceClient(account.url, new StorageSharedKeyCredential(account.name, account.key));
   const share = `s${randomBytes(5).toString("hex")}`;
@@ -124,7 +124,7 @@ test(`simulated Files: SIGKILL at ${CRASH_POINTS} random moments of a pending Co
     if (left) pendingLeft++;
     const starts = () => files.requests.filter((r) => r.method === "PUT" && r.path === server && r.headers["x-ms-copy-source"]).length;
     const startsBefore = starts();
-    t.diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : left ? "a pending copy left behind" : "no pending copy"}`);
+    diagnostic(`kill ${i} at ${killAt} of ${uncut.ms} ms: ${finishedFirst ? "the copy had finished" : left ? "a pending copy left behind" : "no pending copy"}`);
     const { deployed } = await azure.engine.up(reg);
     if (left && starts() === startsBefore) adopted++;
     assert.equal(files.peek(server)?.copyStatus, "success", `kill ${i}: no pending copy left`);
@@ -132,6 +132,6 @@ test(`simulated Files: SIGKILL at ${CRASH_POINTS} random moments of a pending Co
     await azure.engine.destroy(deployed);
     assert.equal(files.peek(server), undefined);
   }
-  t.diagnostic(`${pendingLeft} pending copies left by the kills: ${adopted} adopted by the next create (no second Copy File), the rest had ended before it looked`);
+  diagnostic(`${pendingLeft} pending copies left by the kills: ${adopted} adopted by the next create (no second Copy File), the rest had ended before it looked`);
   if (CRASH_POINTS >= 3) assert.ok(pendingLeft >= 1, "some kill landed while the copy was pending");
 });

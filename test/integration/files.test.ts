@@ -2,7 +2,7 @@
 // the destination (and File sources) is a protocol-level test server (test/support/azureFilesServer.ts)
 // that verifies SharedKey and SAS and holds copies pending as the REST reference describes. Blob
 // sides are Azurite; a File source read by the Blob service goes through the scripted proxy.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -78,7 +78,7 @@ test("simulated Files: a copy that outlives timeoutSeconds is aborted with its c
   assert.equal(files.peek(`/${account().name}/${s}/out.bak`), undefined);
 });
 
-test("simulated Files: SIGINT to the provider's process group aborts the pending Copy File within 5 s", async (t) => {
+test("simulated Files: SIGINT to the provider's process group aborts the pending Copy File within 5 s", async () => {
   const s = await share();
   await putFile(s, "big.bak", randomBytes(10_000));
   const path = `/${account().name}/${s}/out.bak`;
@@ -93,7 +93,7 @@ test("simulated Files: SIGINT to the provider's process group aborts the pending
   while (!files.aborts.some((a) => a.path === path) && Date.now() - signalled < 5000) await sleep(10);
   const abortedAfter = Date.now() - signalled;
   const exit = await rig.host.exited();
-  t.diagnostic(`Abort Copy File reached the server ${abortedAfter} ms after SIGINT; the provider exited with ${exit.code}`);
+  diagnostic(`Abort Copy File reached the server ${abortedAfter} ms after SIGINT; the provider exited with ${exit.code}`);
   assert.ok(abortedAfter < 5000);
   assert.deepEqual(files.aborts.filter((a) => a.path === path).map((a) => a.status), [204]);
   assert.equal(await creating, "failed");
@@ -112,7 +112,7 @@ test("aborting a copy that already finished is a 409 handled as 'already finishe
   const started = await client.startCopyFromURL(service().getShareClient(s).rootDirectoryClient.getFileClient("seed.bak").url);
   // The event itself: the server reports the copy finished.
   while ((await client.getProperties()).copyStatus !== "success") await sleep(50);
-  const { abortRemoteCopy } = await import("pulumi-copied-object/dist/stores/asyncCopy.js");
+  const { abortRemoteCopy } = await import("../../dist/stores/asyncCopy.js");
   const lines: string[] = [];
   const log = { info: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(`warn: ${m}`), progress() {} };
   assert.equal(await abortRemoteCopy(client as never, started.copyId!, log, "copy.bak"), true, "an ended copy needs no abort");

@@ -2,7 +2,7 @@
 // the same destination never replaces and never writes, and where two names reach one server (which
 // no spelling rule can know), a replace still cannot lose the object, because delete removes only what
 // the old resource wrote, and only while the destination still holds it.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { startAzureRig, type AzureRig } from "../support/azureRig.ts";

@@ -1,7 +1,7 @@
 // S3 to S3 across two services (two servers: this suite's S3 server, and a second moto). CopyObject runs on
 // the destination's server and would read a bucket of the same name there, so a server-side copy is refused
 // at check, naming both endpoints; strategy "stream" copies through the provider with bounded memory.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { CreateBucketCommand, GetObjectCommand, GetObjectTaggingCommand, HeadObjectCommand, ListMultipartUploadsCommand } from "@aws-sdk/client-s3";

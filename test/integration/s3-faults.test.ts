@@ -1,7 +1,7 @@
 // SIMULATION of faults no local server produces on demand: a proxy in front of the real S3 server
 // answers chosen requests itself (503 SlowDown, 500, dropped connections, 200 OK with an <Error>
 // body), so the server never sees them. Everything that is forwarded is the server's own doing.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type http from "node:http";
@@ -30,7 +30,7 @@ after(async () => {
 
 const at = (bucket: string, key: string) => rig.at(bucket, key, { endpoint: proxy.endpoint });
 
-test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded), single and multipart copies and a delete still complete, through the SDKs' own retries", async (t) => {
+test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded), single and multipart copies and a delete still complete, through the SDKs' own retries", async () => {
   const random = seeded(FAULT_SEED);
   const streak = new Map<string, number>();
   const kinds: Fault[] = [{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }];
@@ -55,7 +55,7 @@ test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded)
       assert.equal(await rig.exists(dst, `multi-${round}.bin`), false);
     }
     const injected = proxy.faults.length - before.faults;
-    t.diagnostic(`${injected} faults injected in ${proxy.requests.length - before.requests} requests`);
+    diagnostic(`${injected} faults injected in ${proxy.requests.length - before.requests} requests`);
     assert.ok(injected >= 5, `${injected} faults`);
     assert.equal(await rig.uploads(dst), 0);
   } finally {

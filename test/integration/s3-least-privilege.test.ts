@@ -2,7 +2,7 @@
 // server answers 403 AccessDenied to one optional call at a time, as AWS answers a policy that does not grant
 // it (moto and Ceph RGW here grant everything). Each optional call's loss is named in a warning, and the
 // copy, its bytes and destroy go on; a required call's 403 names the permissions and the side at fault.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import type http from "node:http";
 import { randomBytes } from "node:crypto";

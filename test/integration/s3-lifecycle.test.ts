@@ -1,5 +1,5 @@
 // CopiedObject over S3, driven through Pulumi's real dynamic-provider host, against a real S3 server.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { DeleteBucketCommand, DeleteObjectCommand } from "@aws-sdk/client-s3";
@@ -136,7 +136,7 @@ const onCeph = process.env.S3_TEST_KIND === "ceph" && process.env.S3_TEST_ENDPOI
 test("storage class, SSE and a header override apply alike on the single and multipart paths", { skip: onCeph ? "the Ceph RGW started here has no STANDARD_IA placement and no SSE set up: it answers 400 InvalidArgument" : false }, async () => {
   const [src, dst] = [await rig.bucket(), await rig.bucket()];
   await rig.put(src, "report.csv", "a,b\n1,2\n", { ContentType: "text/csv", Metadata: { origin: "prod" } });
-  const options = { storageClass: "STANDARD_IA", serverSideEncryption: "AES256", contentDisposition: "attachment; filename=report.csv" };
+  const options = { storageClass: "STANDARD_IA", serverSideEncryption: "AES256", contentDisposition: "attachment; filename=report.csv" } as const;
   for (const strategy of ["copy", "multipart"] as const) {
     const { deployed } = await rig.engine.up(await rig.register({ source: rig.at(src, "report.csv"), destination: rig.at(dst, strategy), strategy, ...options }, undefined, strategy));
     assert.equal(deployed.outputs.strategy, strategy);

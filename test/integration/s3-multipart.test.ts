@@ -1,6 +1,6 @@
 // Multipart UploadPartCopy against a real S3 server: same bytes and attributes as a single copy,
 // leftovers aborted, and an interrupted copy leaves no upload behind.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -76,7 +76,7 @@ test("a copy that outlives timeoutSeconds is aborted: CopyTimedOut, partial stat
   await rig.host.delete(reg, failure.partial!.id, failure.partial!.properties);
 });
 
-test("SIGINT to the provider's process group aborts an in-flight multipart copy within 5 s, and the process exits non-zero (parts slowed by a proxy)", async (t) => {
+test("SIGINT to the provider's process group aborts an in-flight multipart copy within 5 s, and the process exits non-zero (parts slowed by a proxy)", async () => {
   const dst = await rig.bucket();
   const via = { endpoint: slow.endpoint };
   const reg = await rig.register({ source: rig.at(src, "big.bin", via), destination: rig.at(dst, "out.bin", via), strategy: "multipart", partSizeBytes: 5 * MiB, concurrency: 1 });
@@ -91,7 +91,7 @@ test("SIGINT to the provider's process group aborts an in-flight multipart copy 
   rig.host.signalGroup("SIGINT");
   const exit = await rig.host.exited();
   const elapsed = Date.now() - signalled;
-  t.diagnostic(`the provider exited ${elapsed} ms after SIGINT, with code ${exit.code}`);
+  diagnostic(`the provider exited ${elapsed} ms after SIGINT, with code ${exit.code}`);
   assert.ok(elapsed < 5000, `exited ${elapsed} ms after SIGINT`);
   assert.notEqual(exit.code, 0);
   assert.notEqual(await creating, "finished");

@@ -1,7 +1,7 @@
 // Copy again only when the stored result would differ (diff.ts), through Pulumi's real provider host on a
 // real S3 server: tuning writes nothing, a deleted source does not wedge the resource, and a failed update
 // remembers the version it wrote. The last two faults are SIMULATED by a proxy answering chosen requests.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import type http from "node:http";
 import { DeleteObjectCommand } from "@aws-sdk/client-s3";
@@ -89,11 +89,15 @@ test("a source deleted after the copy: no change planned, with a warning; refres
   assert.deepEqual([now.ETag, now.ContentType, now.LastModified?.getTime()], [copied.ETag, copied.ContentType, copied.LastModified?.getTime()]);
 });
 
-for (const [name, failing] of [
-  ["the final HEAD", (req: http.IncomingMessage) => req.method === "HEAD" && /versionId=/.test(req.url ?? "")],
-  ["checking the tags it set", (req: http.IncomingMessage) => req.method === "GET" && /[?&]tagging/.test(req.url ?? "") && /\/out(\?|$)/.test(req.url ?? "")],
+// Ceph RGW names no version in CopyObject's answer: with every HEAD of the copy failing, the version written
+// cannot be learnt there, and the partial state can only keep the previous one (docs/lifecycle.md says so).
+const onCeph = !!process.env.S3_TEST_ENDPOINT && process.env.S3_TEST_KIND !== "moto";
+const ofCopy = (req: http.IncomingMessage) => /\/out(\?|$)/.test(req.url ?? "");
+for (const [name, failing, skip] of [
+  ["every HEAD of the copy", (req: http.IncomingMessage) => req.method === "HEAD" && ofCopy(req), onCeph ? "Ceph RGW names no version in CopyObject's answer" : false],
+  ["reading back the tags it set", (req: http.IncomingMessage) => req.method === "GET" && /[?&]tagging/.test(req.url ?? "") && ofCopy(req), false],
 ] as const) {
-  test(`simulated: an update that fails after writing (${name} answers 500 every time) keeps the version it wrote in partial state, and destroy removes it`, async () => {
+  test(`simulated: an update that fails after writing (${name} answers 500) keeps the version it wrote in partial state, and destroy removes it`, { skip }, async () => {
     const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];
     await rig.put(src, "seed", "one");
     const at = (bucket: string, key: string) => rig.at(bucket, key, { endpoint: proxy.endpoint });

@@ -1,5 +1,5 @@
 // Versioned buckets: version ids out, version pins in, and delete that removes only what it wrote.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { startS3Rig, type S3Rig } from "../support/s3rig.ts";
 

@@ -5,7 +5,7 @@
 // exactly that plaintext view of inputs and outputs, and scans it for canaries given as secrets of every form:
 // a signed URL as a plain string, as an Output, as a secret Output and inside an Output of the whole locator;
 // secret metadata and tags (whole, and one value); and credentials. Servers: moto, and a local web server.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import http from "node:http";

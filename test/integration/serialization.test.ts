@@ -1,11 +1,12 @@
 // What the engine stores and later replays: the serialized provider is a tiny shim that loads the
 // installed package by name from any program directory, and no credential is kept in plaintext.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { HostCallError } from "../support/providerHost.ts";
+import * as pulumi from "@pulumi/pulumi";
+import { captureInPlainNode, HostCallError } from "../support/providerHost.ts";
 import { repoRoot, startS3Rig, type S3Rig } from "../support/s3rig.ts";
 import { startS3Server, type S3Server } from "../support/s3server.ts";
 
@@ -119,6 +120,31 @@ test("rotated credentials alone update the state without copying again", async (
     assert.deepEqual(rotated.deployed.outputs.destinationCredentials, withKey("2"));
     assert.equal(rotated.deployed.outputs.lastModified, first.deployed.outputs.lastModified, "no new copy was made");
     assert.match(rig.host.output(), /update writes nothing \(credentials changed\)/);
+  } finally {
+    await rig.stop();
+  }
+});
+
+test("jest's module realm serializes the provider byte for byte as a plain Node process does (pulumi/pulumi#3799), secrets and all", async () => {
+  const rig = await startS3Rig({ server });
+  try {
+    const at = (bucket: string, key: string) => rig.at(bucket, key);
+    const plain = captureInPlainNode([
+      { name: "plain", args: { source: at("a-bucket", "k"), destination: at("b-bucket", "k"), timeoutSeconds: 60 } },
+      { name: "secrets", args: { source: { s3: { ...at("a-bucket", "k").s3, credentials: { $secret: { accessKeyId: "AKIDREALM0001", secretAccessKey: "realm-secret" } } } }, destination: at("b-bucket", "k2"), metadata: { $secret: { team: "data" } } } },
+      { name: "url", args: { source: { url: { $output: "https://example.com/seed?sig=realm" } }, destination: at("b-bucket", "k3"), strategy: "stream" } },
+    ]);
+    const inJest = [
+      await rig.register({ source: at("a-bucket", "k"), destination: at("b-bucket", "k"), timeoutSeconds: 60 }, undefined, "plain"),
+      await rig.register({ source: { s3: { ...at("a-bucket", "k").s3, credentials: pulumi.secret({ accessKeyId: "AKIDREALM0001", secretAccessKey: "realm-secret" }) } }, destination: at("b-bucket", "k2"), metadata: pulumi.secret({ team: "data" }) }, undefined, "secrets"),
+      await rig.register({ source: { url: pulumi.output("https://example.com/seed?sig=realm") }, destination: at("b-bucket", "k3"), strategy: "stream" }, undefined, "url"),
+    ];
+    assert.equal(plain.length, 3);
+    for (const reg of inJest) {
+      const other = plain.find((p) => p.name === reg.name)!;
+      assert.equal(JSON.stringify(reg.inputs), JSON.stringify(other.inputs), `${reg.name}: the same inputs, __provider included, byte for byte`);
+      assert.deepEqual([reg.urn, [...reg.secretPaths].sort(), [...reg.additionalSecretOutputs].sort()], [other.urn, [...other.secretPaths].sort(), [...other.additionalSecretOutputs].sort()], reg.name);
+    }
   } finally {
     await rig.stop();
   }

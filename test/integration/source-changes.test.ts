@@ -3,7 +3,7 @@
 // CopySourceIfMatch, so the package's own check before CompleteMultipartUpload is what stops a
 // destination mixing two versions here. SIMULATION for Azure: the service fails a copy whose source
 // changes; the scripted proxy and the Files test server play that failure, while the overwrite is real.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { ShareServiceClient, StorageSharedKeyCredential } from "@azure/storage-file-share";

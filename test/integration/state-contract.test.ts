@@ -3,7 +3,7 @@
 // Each release recorded in test/fixtures/releases (compiled from its commit by scripts/record-release.sh)
 // creates and updates resources through Pulumi's real provider host, with its own CopiedObject class and
 // shim; then this checkout's code diffs, refreshes, updates and deletes them, as after `npm update`.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -59,7 +59,7 @@ async function hostOf(version: string, env: NodeJS.ProcessEnv): Promise<MiniEngi
 
 /** What `version`'s CopiedObject registers (its own serialized shim included). */
 async function registerWith(version: string, args: CopiedObjectArgs, name = "copy", opts?: pulumi.CustomResourceOptions): Promise<Registration> {
-  const released = createRequire(import.meta.url)(path.join(RELEASES_DIR, version, "dist/index.js")) as typeof import("pulumi-copied-object");
+  const released = createRequire(path.join(repoRoot, "package.json"))(path.join(RELEASES_DIR, version, "dist/index.js")) as typeof import("pulumi-copied-object");
   const [reg] = await registerUnderMocks(() => new released.CopiedObject(name, args, opts));
   return reg;
 }

@@ -1,6 +1,6 @@
 // strategy "stream": Azure and URLs into S3 through the provider, with memory bounded whatever the
 // size. Real servers only: Azurite as the source, moto as the destination, a local web server.
-import { after, before, test } from "node:test";
+import { after, before, diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import fs from "node:fs";
@@ -86,7 +86,7 @@ function peakRssMiB(pid: number): number {
 }
 
 // STREAM_TEST_MIB shrinks the large test while debugging; CI runs the full 1 GiB.
-test("1 GiB from Azure Blob to S3, streamed: the same bytes, and the provider's peak RSS stays bounded", async (t) => {
+test("1 GiB from Azure Blob to S3, streamed: the same bytes, and the provider's peak RSS stays bounded", async () => {
   const primary = rig.azurite.accounts.primary;
   const container = await rig.container(primary);
   const sizeMiB = Number(process.env.STREAM_TEST_MIB ?? 1024);
@@ -101,7 +101,7 @@ test("1 GiB from Azure Blob to S3, streamed: the same bytes, and the provider's 
   });
   const seconds = (Date.now() - started) / 1000;
   const peak = peakRssMiB(rig.host.pid);
-  t.diagnostic(`streamed ${sizeMiB} MiB in ${seconds.toFixed(1)} s (${(sizeMiB / seconds).toFixed(0)} MiB/s); provider peak RSS ${peak.toFixed(0)} MiB (${before.toFixed(0)} MiB before)`);
+  diagnostic(`streamed ${sizeMiB} MiB in ${seconds.toFixed(1)} s (${(sizeMiB / seconds).toFixed(0)} MiB/s); provider peak RSS ${peak.toFixed(0)} MiB (${before.toFixed(0)} MiB before)`);
   assert.equal(deployed.outputs.strategy, "stream");
   assert.equal(deployed.outputs.contentLength, sizeMiB * MiB);
   const read = createHash("sha256");

@@ -2,7 +2,7 @@
 // front of the real servers (moto, Azurite, the Files test server) tampers with the destination's answers
 // after the copy (a wrong size, ETag, Content-MD5 or block list), as a corrupt copy would look. Each check
 // must then fail the copy with CopyFailed; with verify: false the same copy succeeds.
-import { after, before, test } from "node:test";
+import { after, before, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";

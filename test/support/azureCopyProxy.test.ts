@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "./testing.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
@@ -541,8 +541,8 @@ describe("azureCopyProxy with accounts: an S3 presigned GET URL as the source (s
     await s3?.stop();
   });
 
-  test("beginCopyFromURL(presigned GET URL): the proxy reads S3 as the service; bytes and content type arrive", async (t) => {
-    if (skip) return t.skip(skip);
+  test("beginCopyFromURL(presigned GET URL): the proxy reads S3 as the service; bytes and content type arrive", async () => {
+    if (skip) throw new Error(`no S3 server for this test: ${skip}`);
     const client = s3Client(s3!);
     await client.send(new CreateBucketCommand({ Bucket: "presigned-source" }));
     const body = JSON.stringify({ from: "s3", n: [1, 2, 3] });

@@ -3,7 +3,7 @@
  * @azure/storage-file-share SDK, which signs every request with Shared Key or a SAS.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test } from "./testing.ts";
 import { setTimeout as sleep } from "node:timers/promises";
 import { BlobSASPermissions } from "@azure/storage-blob";
 import { AccountSASPermissions, AccountSASResourceTypes, FileSASPermissions, ShareServiceClient, StorageSharedKeyCredential, type ShareClient, type ShareFileClient } from "@azure/storage-file-share";

@@ -8,7 +8,7 @@ import fs from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { BlobServiceClient, StorageSharedKeyCredential } from "@azure/storage-blob";
 import { freePort } from "./s3server.ts";
 import { killGroup, stopGroup, track } from "./processGroups.ts";
@@ -36,7 +36,7 @@ const PRIMARY = {
   name: "devstoreaccount1",
   key: "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 };
-const MAIN = fileURLToPath(new URL("../../node_modules/azurite/dist/src/blob/main.js", import.meta.url));
+const MAIN = createRequire(path.join(process.cwd(), "package.json")).resolve("azurite/dist/src/blob/main.js");
 
 export interface AzuriteOptions {
   /**

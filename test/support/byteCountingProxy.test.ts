@@ -1,6 +1,6 @@
 // The instrument of the P2 benchmark, checked against traffic whose bytes are known: a child
 // process (standing for the provider host) and this process send requests through it.
-import { test } from "node:test";
+import { test } from "./testing.ts";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";

@@ -1,4 +1,4 @@
-import { test } from "node:test";
+import { after, test } from "./testing.ts";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import os from "node:os";
@@ -33,9 +33,14 @@ async function rejection(p: Promise<unknown>): Promise<HostCallError> {
   return err;
 }
 
-function tempDir(t: { after(fn: () => void): void }): string {
+const tempDirs: string[] = [];
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "provider-host-"));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  tempDirs.push(dir);
   return dir;
 }
 
@@ -74,8 +79,8 @@ test("an error thrown by check, diff or delete arrives as UNKNOWN with the messa
   });
 });
 
-test("create, read, diff, update and delete round-trip through the real host", async (t) => {
-  const deleteFile = path.join(tempDir(t), "deleted.log");
+test("create, read, diff, update and delete round-trip through the real host", async () => {
+  const deleteFile = path.join(tempDir(), "deleted.log");
   const reg = await registerEcho({ greeting: "hi", replaceKey: "a", deleteFile, log: "hello from create" });
   await withHost(async (host) => {
     const { inputs } = await host.check(reg, {}, reg.inputs);
@@ -141,8 +146,8 @@ test("registerUnderMocks can run more than once in a process", async () => {
   assert.deepEqual(second.map((r) => r.name).sort(), ["three", "two"]);
 });
 
-test("SIGINT to the host's process group reaches the provider, and the host exits", async (t) => {
-  const signalFile = path.join(tempDir(t), "signals.log");
+test("SIGINT to the host's process group reaches the provider, and the host exits", async () => {
+  const signalFile = path.join(tempDir(), "signals.log");
   const reg = await registerEcho({ sleepMs: 60_000, signalFile });
   await withHost(async (host) => {
     const creating = rejection(host.create(reg, reg.inputs));
@@ -171,8 +176,8 @@ test("a host whose provider installs no handler dies of SIGINT", async () => {
   });
 });
 
-test("a serialized provider run from another directory requires packages from that directory", async (t) => {
-  const dir = tempDir(t);
+test("a serialized provider run from another directory requires packages from that directory", async () => {
+  const dir = tempDir();
   const pkg = path.join(dir, "src", "echo-helper-fixture");
   fs.mkdirSync(pkg, { recursive: true });
   fs.writeFileSync(path.join(pkg, "package.json"), JSON.stringify({ name: "echo-helper-fixture", main: "index.js" }));

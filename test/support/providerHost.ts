@@ -3,11 +3,12 @@
  * CLI can run here. `registerUnderMocks` captures what a program registers (including the
  * serialized `__provider`); `ProviderHost` spawns the host and calls its provider methods.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { createRequire } from "node:module";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import grpc from "@grpc/grpc-js";
+import * as grpc from "@grpc/grpc-js";
 import * as pulumi from "@pulumi/pulumi";
 import provproto from "@pulumi/pulumi/proto/provider_pb.js";
 import provrpc from "@pulumi/pulumi/proto/provider_grpc_pb.js";
@@ -40,6 +41,9 @@ const SIG_KEY = "4dabf18193072939515e22adb298388d";
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const RESOURCE_SIG = "5cf8f73096256a8f31e491e813e4eb8e";
 
+/** The @pulumi/pulumi module, as a program loads it. */
+export type PulumiSdk = typeof pulumi;
+
 let mockLock: Promise<unknown> = Promise.resolve();
 
 /**
@@ -51,7 +55,7 @@ let mockLock: Promise<unknown> = Promise.resolve();
  */
 export function registerUnderMocks(
   program: () => unknown,
-  opts: { project?: string; stack?: string } = {},
+  opts: { project?: string; stack?: string; pulumi?: typeof pulumi } = {},
 ): Promise<Registration[]> {
   const run = mockLock.then(() => runUnderMocks(program, opts));
   mockLock = run.catch(() => undefined);
@@ -70,14 +74,16 @@ interface RawMonitor {
   registerResource(req: RawRegisterRequest, cb: MonitorCallback): unknown;
 }
 
-async function runUnderMocks(program: () => unknown, opts: { project?: string; stack?: string }): Promise<Registration[]> {
-  await pulumi.runtime.setMocks(
+/** `opts.pulumi`: the @pulumi/pulumi the program's resources come from (a program of its own installs its own). */
+async function runUnderMocks(program: () => unknown, opts: { project?: string; stack?: string; pulumi?: typeof pulumi }): Promise<Registration[]> {
+  const sdk = opts.pulumi ?? pulumi;
+  await sdk.runtime.setMocks(
     { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
     opts.project ?? "project",
     opts.stack ?? "stack",
     false,
   );
-  const monitor = pulumi.runtime.getMonitor() as unknown as RawMonitor;
+  const monitor = sdk.runtime.getMonitor() as unknown as RawMonitor;
   const original = monitor.registerResource.bind(monitor);
   const registrations: Registration[] = [];
   const errors: unknown[] = [];
@@ -100,7 +106,7 @@ async function runUnderMocks(program: () => unknown, opts: { project?: string; s
   };
   await program();
   // @internal in the SDK typings, but exported: waits until every queued registration is done.
-  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+  await (sdk.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   if (errors.length > 0) throw new AggregateError(errors, "resource registration failed under mocks");
   return registrations;
 }
@@ -167,7 +173,7 @@ function installExitHooks(): void {
   }
 }
 
-const HOST_SCRIPT = createRequire(import.meta.url).resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js");
+const HOST_SCRIPT = createRequire(path.join(process.cwd(), "package.json")).resolve("@pulumi/pulumi/cmd/dynamic-provider/index.js");
 const CHANGES = { [provproto.DiffResponse.DiffChanges.DIFF_NONE]: "none", [provproto.DiffResponse.DiffChanges.DIFF_SOME]: "some" } as const;
 
 type Unary<Res> = (md: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc.ServiceError | null, r: Res) => void) => unknown;
@@ -181,6 +187,8 @@ export interface StartOptions {
   callTimeoutMs?: number;
   /** @default 20000 */
   startTimeoutMs?: number;
+  /** The Node.js binary the host runs on. @default this process's */
+  node?: string;
 }
 
 export class ProviderHost {
@@ -206,7 +214,7 @@ export class ProviderHost {
     const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_PROJECT: "project", PULUMI_NODEJS_STACK: "stack", ...opts.env };
     delete env.NODE_TEST_CONTEXT; // else a host that loads node:test would report to our runner
     // Its own process group, as the engine starts plugins; the engine address is never used.
-    const child = spawn(process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], { cwd: opts.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(opts.node ?? process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], { cwd: opts.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     if (child.pid === undefined) throw new Error(`cannot spawn the provider host: ${(await once(child, "error"))[0]}`);
     installExitHooks();
     live.add(child.pid);
@@ -365,4 +373,15 @@ function setRef(req: { setUrn(v: string): unknown; setName(v: string): unknown; 
 
 function struct(props: Props): structproto.Struct {
   return structproto.Struct.fromJavaScript(props as Record<string, structproto.JavaScriptValue>);
+}
+
+/**
+ * What `requests` register when a plain Node process runs them (test/support/capture.ts), as `pulumi up` would:
+ * outside jest's module realm. `from`: a program directory whose own installed packages are used.
+ */
+export function captureInPlainNode(requests: Array<{ name: string; args: unknown; opts?: Record<string, unknown> }>, from?: string): Registration[] {
+  const script = path.join(process.cwd(), "test", "support", "capture.ts");
+  const out = spawnSync(process.execPath, [script, ...(from ? ["--from", from] : [])], { input: JSON.stringify(requests), encoding: "utf8", cwd: process.cwd() });
+  if (out.status !== 0) throw new Error(`capture failed (${out.status}): ${out.stderr}`);
+  return JSON.parse(out.stdout) as Registration[];
 }

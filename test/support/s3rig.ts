@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import fs from "node:fs";
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -24,7 +24,20 @@ import { MiniEngine } from "./engine.ts";
 import { ProviderHost, registerUnderMocks, type Registration } from "./providerHost.ts";
 import { s3Client, startS3Server, type S3Server } from "./s3server.ts";
 
-export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+/**
+ * The checkout's root, found from the working directory (npm scripts and jest run there): this file then needs
+ * neither import.meta nor __dirname, and loads alike as ESM (Node, for the demo and bench) and CommonJS (jest).
+ */
+export const repoRoot = findRepoRoot(process.cwd());
+
+function findRepoRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, "package.json");
+    const ours = fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, "utf8")).name === "pulumi-copied-object";
+    if (ours && fs.existsSync(path.join(dir, "test"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`run the tests from the checkout (no pulumi-copied-object checkout above ${from})`);
+  }
+}
 
 export interface S3Rig {
   server: S3Server;

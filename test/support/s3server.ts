@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
+import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { S3Client } from "@aws-sdk/client-s3";
 import { killGroup, stopGroup, track } from "./processGroups.ts";
@@ -45,7 +46,9 @@ export async function startS3Server(options: { moto?: boolean } = {}): Promise<S
     };
   }
   const failures: string[] = [];
-  for (const [command, prefix] of [["moto_server", []], ["python3", ["-m", "moto.server"]]] as const) {
+  // On PATH, in the project's .venv (where `npm test` installs it when missing), or as a Python module.
+  const local = path.join(process.cwd(), ".venv", "bin", "moto_server");
+  for (const [command, prefix] of [["moto_server", []], [local, []], ["python3", ["-m", "moto.server"]]] as const) {
     // A port freed by freePort() can be taken before moto binds it: retry on a fresh one.
     for (let attempt = 0; attempt < 3; attempt++) {
       const result = await startMoto(command, prefix, await freePort());

@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { UNKNOWN, validateInputs } from "pulumi-copied-object/dist/args.js";
+import { UNKNOWN, validateInputs } from "../../dist/args.js";
 
 const good = {
   source: { s3: { bucket: "prod-seeds", key: "db/seed.sql.gz" } },

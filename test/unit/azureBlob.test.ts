@@ -1,16 +1,16 @@
 // The Azure Blob backend against narrow fakes, for what Azurite cannot show: versioned
 // accounts (delete only what this resource wrote) and Azure AD sources (user delegation SAS).
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { AnonymousCredential, BlobServiceClient } from "@azure/storage-blob";
-import { azureBlobStore, type BlobHandle } from "pulumi-copied-object/dist/stores/azureBlob.js";
-import { toAzureBlob } from "pulumi-copied-object/dist/stores/azureBlobCopy.js";
-import { azureBlobSource } from "pulumi-copied-object/dist/stores/copySources.js";
-import { readableUrl } from "pulumi-copied-object/dist/stores/azureSas.js";
-import { isCopyError } from "pulumi-copied-object/dist/errors.js";
-import type { Logger } from "pulumi-copied-object/dist/operation.js";
-import type { CopyJob } from "pulumi-copied-object/dist/stores/types.js";
-import { runCopy } from "pulumi-copied-object/dist/pipeline.js";
+import { azureBlobStore, type BlobHandle } from "../../dist/stores/azureBlob.js";
+import { toAzureBlob } from "../../dist/stores/azureBlobCopy.js";
+import { azureBlobSource } from "../../dist/stores/copySources.js";
+import { readableUrl } from "../../dist/stores/azureSas.js";
+import { isCopyError } from "../../dist/errors.js";
+import type { Logger } from "../../dist/operation.js";
+import type { CopyJob } from "../../dist/stores/types.js";
+import { runCopy } from "../../dist/pipeline.js";
 
 // The package loads the SDK's CommonJS build and this test its ESM build: same shapes, separate types.
 type Client = BlobHandle["client"];
@@ -233,7 +233,7 @@ test("a given SAS is used once, as the client already carries it", async () => {
   const blob = new BlobServiceClient("https://src.blob.core.windows.net?sv=2024-05-04&sp=r&sig=given").getContainerClient("seeds").getBlobClient("db/seed.sql");
   const handle: BlobHandle = { client: blob as unknown as Client, accountName: "src", sasToken: "sv=2024-05-04&sp=r&sig=given", service: noDelegation };
   const url = new URL(await readableUrl(handle, { account: "src", container: "seeds", blob: "db/seed.sql" }, 60, new AbortController().signal, recordingLog().log));
-  assert.deepEqual(url.searchParams.getAll("sig"), ["given"]);
+  assert.deepEqual([...url.searchParams.getAll("sig")], ["given"]);
 });
 
 test("Copy Blob reads a token-authenticated source through the SAS, which stays out of the logs and the outcome", async () => {

@@ -1,9 +1,9 @@
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { ClientCache, NO_CLIENT_CACHE_ENV, digest } from "pulumi-copied-object/dist/stores/clientCache.js";
-import { newS3Client } from "pulumi-copied-object/dist/stores/s3.js";
-import { blobHandle } from "pulumi-copied-object/dist/stores/azureBlob.js";
-import { fileHandle } from "pulumi-copied-object/dist/stores/azureFile.js";
+import { ClientCache, NO_CLIENT_CACHE_ENV, digest } from "../../dist/stores/clientCache.js";
+import { newS3Client } from "../../dist/stores/s3.js";
+import { blobHandle } from "../../dist/stores/azureBlob.js";
+import { fileHandle } from "../../dist/stores/azureFile.js";
 
 const counting = () => {
   let built = 0;
@@ -53,15 +53,18 @@ test("keys are digests: no secret is kept readable, not even as a map key", () =
   assert.ok(!key.includes("wJalr"));
 });
 
-test(`${NO_CLIENT_CACHE_ENV}=1 builds a new client on every call`, (t) => {
+test(`${NO_CLIENT_CACHE_ENV}=1 builds a new client on every call`, () => {
   const cache = new ClientCache<{ n: number }>();
   const { build, built } = counting();
   process.env[NO_CLIENT_CACHE_ENV] = "1";
-  t.after(() => delete process.env[NO_CLIENT_CACHE_ENV]);
-  cache.get("a", build);
-  cache.get("a", build);
-  assert.equal(built(), 2);
-  assert.equal(cache.size, 0);
+  try {
+    cache.get("a", build);
+    cache.get("a", build);
+    assert.equal(built(), 2);
+    assert.equal(cache.size, 0);
+  } finally {
+    delete process.env[NO_CLIENT_CACHE_ENV];
+  }
 });
 
 test("newS3Client reuses one client per endpoint and credential, and not across them", () => {

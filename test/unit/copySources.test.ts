@@ -1,11 +1,11 @@
 // S3 read by Azure through a presigned GET: signed in the bucket's own region. The HEAD follows a region
 // redirect (the SDK's followRegionRedirects), but Azure's read of the URL will not, so a URL signed for the
 // configured region would fail at Azure. Fakes stand for S3's answers; the presigner and clients are real.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { S3Client } from "@aws-sdk/client-s3";
-import { s3Source } from "pulumi-copied-object/dist/stores/copySources.js";
-import { silentLogger } from "pulumi-copied-object/dist/operation.js";
+import { s3Source } from "../../dist/stores/copySources.js";
+import { silentLogger } from "../../dist/operation.js";
 
 type Answers = Record<string, (input: Record<string, unknown>) => unknown>;
 

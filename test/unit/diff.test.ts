@@ -1,10 +1,10 @@
 // The re-copy rules (diff.ts): copy again only when the stored result would differ.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { decideDiff, sourceDrift } from "pulumi-copied-object/dist/diff.js";
-import { OPTION_EFFECT, UNKNOWN, type WireInputs } from "pulumi-copied-object/dist/args.js";
-import { normalizeEtag } from "pulumi-copied-object/dist/values.js";
-import type { CopyState } from "pulumi-copied-object/dist/state.js";
+import { decideDiff, sourceDrift } from "../../dist/diff.js";
+import { OPTION_EFFECT, UNKNOWN, type WireInputs } from "../../dist/args.js";
+import { normalizeEtag } from "../../dist/values.js";
+import type { CopyState } from "../../dist/state.js";
 
 const inputs: WireInputs = {
   source: { s3: { bucket: "prod", key: "seed" } },

@@ -1,10 +1,10 @@
 // Which object a locator names (identity.ts): a table of spellings that name the same object, and of
 // spellings that do not. Everything that decides "same object" asks this module.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { identityOf, objectId, sameBase, sameObject, sameService } from "pulumi-copied-object/dist/identity.js";
-import { resolveAzureAccount } from "pulumi-copied-object/dist/azureAccount.js";
-import type { Locator } from "pulumi-copied-object/dist/locators.js";
+import { identityOf, objectId, sameBase, sameObject, sameService } from "../../dist/identity.js";
+import { resolveAzureAccount } from "../../dist/azureAccount.js";
+import type { Locator } from "../../dist/locators.js";
 
 type Side = { locator: Locator; credentials?: unknown; env?: Record<string, string> };
 const side = (locator: Locator, credentials?: unknown, env?: Record<string, string>): Side => ({ locator, credentials, env });

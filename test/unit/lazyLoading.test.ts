@@ -1,11 +1,11 @@
 // Each backend's SDK loads on first use: in Pulumi's host, an S3-only program never pays for Azure's.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
+import path from "node:path";
 
-const index = createRequire(import.meta.url).resolve("pulumi-copied-object/dist/stores/index.js");
-const plan = createRequire(import.meta.url).resolve("pulumi-copied-object/dist/plan.js");
+const index = path.join(process.cwd(), "dist/stores/index.js");
+const plan = path.join(process.cwd(), "dist/plan.js");
 
 /** The SDK packages loaded, in a fresh process, after getting the backends for `pairs`. */
 function sdksLoadedBy(pairs: Array<[string, string]>): string[] {

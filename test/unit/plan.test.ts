@@ -1,7 +1,7 @@
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { S3_DEFAULTS, defaultPartSize, partRanges, planS3Copy } from "pulumi-copied-object/dist/plan.js";
-import { isCopyError } from "pulumi-copied-object/dist/errors.js";
+import { S3_DEFAULTS, defaultPartSize, partRanges, planS3Copy } from "../../dist/plan.js";
+import { isCopyError } from "../../dist/errors.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -74,7 +74,7 @@ test("part ranges cover every byte once, the last part short", () => {
   ]);
 });
 
-import { BLOB_DEFAULTS, planBlobCopy } from "pulumi-copied-object/dist/plan.js";
+import { BLOB_DEFAULTS, planBlobCopy } from "../../dist/plan.js";
 
 test("Azure auto: async Copy Blob within an account; across accounts sync up to 256 MiB, blocks above", () => {
   const base = { blockBlob: true };

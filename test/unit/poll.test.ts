@@ -1,6 +1,6 @@
-import { test } from "node:test";
+import { diagnostic, test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "pulumi-copied-object/dist/stores/pollSchedule.js";
+import { DEFAULT_POLL_SCHEDULE, nextPollDelayMs, parseCopyProgress, type ProgressReading } from "../../dist/stores/pollSchedule.js";
 
 /**
  * Polls a simulated copy that waits `queuedMs` at 0 bytes, then progresses linearly and ends at
@@ -21,27 +21,27 @@ function simulate(durationMs: number, total = 10 * 1024 ** 3, queuedMs = 0) {
   }
 }
 
-test("a 10-minute copy with progress is noticed within 1 s of finishing, in at most 30 status requests", (t) => {
+test("a 10-minute copy with progress is noticed within 1 s of finishing, in at most 30 status requests", () => {
   const { requests, lateMs } = simulate(10 * 60_000);
-  t.diagnostic(`10-minute copy: ${requests} status requests, noticed ${lateMs} ms after it finished`);
+  diagnostic(`10-minute copy: ${requests} status requests, noticed ${lateMs} ms after it finished`);
   assert.ok(requests <= 30, `${requests} requests`);
   assert.ok(lateMs <= 1000, `${lateMs} ms late`);
 });
 
-test("short and long copies alike are noticed within a second", (t) => {
+test("short and long copies alike are noticed within a second", () => {
   for (const duration of [2_000, 10_000, 120_000, 3_600_000]) {
     const { requests, lateMs } = simulate(duration);
-    t.diagnostic(`${duration / 1000} s copy: ${requests} status requests, ${lateMs} ms late`);
+    diagnostic(`${duration / 1000} s copy: ${requests} status requests, ${lateMs} ms late`);
     assert.ok(lateMs <= 1000, `${duration} ms copy: ${lateMs} ms late`);
     assert.ok(requests <= 40, `${duration} ms copy: ${requests} requests`);
   }
 });
 
-test("a copy queued at 0 bytes before it progresses is still noticed within a second (bench P3 found minutes)", (t) => {
+test("a copy queued at 0 bytes before it progresses is still noticed within a second (bench P3 found minutes)", () => {
   for (const duration of [10_000, 120_000, 600_000]) {
     for (const queuedShare of [0.05, 0.5]) {
       const { requests, lateMs } = simulate(duration, 10 * 1024 ** 3, duration * queuedShare);
-      t.diagnostic(`${duration / 1000} s copy, queued ${queuedShare * 100} %: ${requests} status requests, ${lateMs} ms late`);
+      diagnostic(`${duration / 1000} s copy, queued ${queuedShare * 100} %: ${requests} status requests, ${lateMs} ms late`);
       assert.ok(lateMs <= 1000, `${duration} ms copy queued ${queuedShare}: ${lateMs} ms late`);
       // Half the time spent queued is polled blind, up to every 30 s: a few more requests.
       assert.ok(requests <= (queuedShare > 0.1 ? 35 : 30), `${duration} ms copy queued ${queuedShare}: ${requests} requests`);

@@ -1,13 +1,13 @@
 // The S3 backend against a narrow fake of the SDK client, for what no local server shows:
 // AWS's 412 on CopySourceIfMatch, part failures, and limits that moto and Ceph RGW do not enforce.
-import { test } from "node:test";
+import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { isCompatibleServer, s3ToS3 } from "pulumi-copied-object/dist/stores/s3Copy.js";
-import { isCopyError } from "pulumi-copied-object/dist/errors.js";
-import { silentLogger } from "pulumi-copied-object/dist/operation.js";
-import type { CopyJob } from "pulumi-copied-object/dist/stores/types.js";
-import { runCopy } from "pulumi-copied-object/dist/pipeline.js";
-import type { S3Api } from "pulumi-copied-object/dist/stores/s3.js";
+import { isCompatibleServer, s3ToS3 } from "../../dist/stores/s3Copy.js";
+import { isCopyError } from "../../dist/errors.js";
+import { silentLogger } from "../../dist/operation.js";
+import type { CopyJob } from "../../dist/stores/types.js";
+import { runCopy } from "../../dist/pipeline.js";
+import type { S3Api } from "../../dist/stores/s3.js";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
