@@ -20,33 +20,13 @@ import {
   type S3Locator,
 } from "./locators";
 import { validateOptions } from "./optionRules";
+import { DEFAULT_TIMEOUT_SECONDS, type CopyOptions } from "./options";
 import { isRefusal, PAIRS, routeOf, STRATEGIES, type Refusal, type Strategy } from "./plan";
 
 export { UNKNOWN, containsUnknown, isUnknown, locatorKind };
 export type { Strategy };
+export { DEFAULT_TIMEOUT_SECONDS, type CopyOptions };
 export type { AzureBlobLocator, AzureCredentials, AzureFileLocator, Locator, LocatorKind, S3Credentials, S3Locator };
-
-export interface CopyOptions {
-  metadata?: Record<string, string>;
-  tags?: Record<string, string>;
-  contentType?: string;
-  cacheControl?: string;
-  contentDisposition?: string;
-  contentEncoding?: string;
-  contentLanguage?: string;
-  storageClass?: string;
-  accessTier?: string;
-  serverSideEncryption?: string;
-  kmsKeyId?: string;
-  sourceEtag?: string;
-  strategy?: Strategy;
-  partSizeBytes?: number;
-  concurrency?: number;
-  timeoutSeconds?: number;
-  pollIntervalSeconds?: number;
-  trackSource?: boolean;
-  verify?: boolean;
-}
 
 /**
  * What the provider receives. CopiedObject lifts each locator's `credentials` into a
@@ -64,8 +44,6 @@ export interface Failure {
   property: string;
   reason: string;
 }
-
-export const DEFAULT_TIMEOUT_SECONDS = 3600;
 
 /**
  * What a change of each option does to a copy that exists. `content` options shape the stored result, so a

@@ -2,13 +2,22 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AzureBlobLocator, AzureCredentials, AzureFileLocator, CopyOptions, S3Credentials, S3Locator } from "./args";
 
 type Inputs<T> = { [K in keyof T]: pulumi.Input<T[K]> };
+type Kind = "s3" | "azureBlob" | "azureFile" | "url";
+/** Exactly one key: the others are `never`, so that `{ s3, url }` together does not compile. */
+type Only<K extends Kind, T> = { [P in K]: T } & { [P in Exclude<Kind, K>]?: never };
 
-/** Where to copy from or to: exactly one key. Every field may be a pulumi.Input. */
+/**
+ * Where to copy from or to: exactly one of `s3`, `azureBlob`, `azureFile` or (a source only) `url`. Every field
+ * may be a `pulumi.Input`; `credentials` are always kept secret, and a URL's query (it may carry a signature) too.
+ * @example { s3: { bucket: "prod-seeds", key: "db/seed.sql.gz" } }
+ * @example { azureBlob: { account: "prodacct", container: "seeds", blob: "db.bak", credentials: { accountKey } } }
+ * @example { url: "https://example.com/seed.sql.gz" }
+ */
 export type LocatorInput =
-  | { s3: pulumi.Input<Inputs<Omit<S3Locator, "credentials">> & { credentials?: pulumi.Input<Inputs<S3Credentials>> }> }
-  | { azureBlob: pulumi.Input<Inputs<Omit<AzureBlobLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }> }
-  | { azureFile: pulumi.Input<Inputs<Omit<AzureFileLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }> }
-  | { url: pulumi.Input<string> };
+  | Only<"s3", pulumi.Input<Inputs<Omit<S3Locator, "credentials">> & { credentials?: pulumi.Input<Inputs<S3Credentials>> }>>
+  | Only<"azureBlob", pulumi.Input<Inputs<Omit<AzureBlobLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }>>
+  | Only<"azureFile", pulumi.Input<Inputs<Omit<AzureFileLocator, "credentials">> & { credentials?: pulumi.Input<AzureCredentials> }>>
+  | Only<"url", pulumi.Input<string>>;
 
 /**
  * The arguments of a CopiedObject. See the README for every option's behaviour per store.
@@ -62,9 +71,12 @@ export class CopiedObject extends pulumi.dynamic.Resource {
   declare public readonly lastModified: pulumi.Output<string | undefined>;
   /** The remote copy's id (Azure only). */
   declare public readonly copyId: pulumi.Output<string | undefined>;
-  /** `success`, or after a failed or interrupted copy `failed` / `aborted`. */
+  /**
+   * `success`; after a failed or interrupted copy kept as a partial result, `failed` or `aborted`, or `pending` when
+   * the remote copy could not be aborted and may still be running (the next up copies again; destroy aborts it).
+   */
   declare public readonly copyStatus: pulumi.Output<"success" | "pending" | "failed" | "aborted">;
-  /** The strategy used: `copy` or `multipart` on S3. */
+  /** The path taken: `copy` or `multipart` (S3), `copy`, `sync` or `blocks` (Azure Blob), `copy` (Azure Files), or `stream`. */
   declare public readonly strategy: pulumi.Output<string>;
   /** How long the copy took, in milliseconds. */
   declare public readonly durationMs: pulumi.Output<number>;

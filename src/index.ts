@@ -1,13 +1,14 @@
+/** pulumi-copied-object: the CopiedObject resource, its argument types, and its errors. */
 export { CopiedObject, type CopiedObjectArgs, type LocatorInput } from "./copiedObject";
-export type {
-  AzureBlobLocator,
-  AzureCredentials,
-  AzureFileLocator,
-  CopyOptions,
-  Locator,
-  S3Credentials,
-  S3Locator,
-  Strategy,
-} from "./args";
+export type { AzureBlobLocator, AzureCredentials, AzureFileLocator, Locator, S3Credentials, S3Locator } from "./locators";
+export {
+  customStorageClass,
+  type AccessTier,
+  type CopyOptions,
+  type CustomStorageClass,
+  type ServerSideEncryption,
+  type StorageClass,
+} from "./options";
+export type { Strategy } from "./plan";
 export { CopyError, isCopyError, codeOfMessage, type CopyErrorCode } from "./errors";
 export type { CopyStatus } from "./state";

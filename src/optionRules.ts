@@ -2,22 +2,8 @@
 import { checkBoolean, checkNonEmptyString, checkNumber, checkStringMap, isPlainObject, isUnknown, show, type Fail } from "./checks";
 import type { LocatorKind } from "./locators";
 import { STRATEGIES, type Strategy } from "./plan";
+import { AZURE_TIERS, S3_SSE, S3_STORAGE_CLASSES } from "./options";
 import { GiB, MiB } from "./values";
-
-const S3_STORAGE_CLASSES = [
-  "STANDARD",
-  "REDUCED_REDUNDANCY",
-  "STANDARD_IA",
-  "ONEZONE_IA",
-  "INTELLIGENT_TIERING",
-  "GLACIER",
-  "DEEP_ARCHIVE",
-  "GLACIER_IR",
-  "OUTPOSTS",
-  "SNOW",
-  "EXPRESS_ONEZONE",
-];
-const S3_SSE = ["AES256", "aws:kms", "aws:kms:dsse"];
 
 export function validateOptions(news: Record<string, unknown>, destinationKind: LocatorKind | undefined, fail: Fail): void {
   checkStringMap(news.metadata, "metadata", fail, /^[A-Za-z0-9_-]+$/, "letters, digits, '-' and '_'");
@@ -53,7 +39,7 @@ export function validateOptions(news: Record<string, unknown>, destinationKind: 
     const custom = isPlainObject(news.destination) && isPlainObject(news.destination.s3) && news.destination.s3.endpoint !== undefined;
     const ok =
       typeof news.storageClass === "string" &&
-      (S3_STORAGE_CLASSES.includes(news.storageClass) || (custom && /^[A-Z0-9_]+$/.test(news.storageClass)));
+      ((S3_STORAGE_CLASSES as readonly string[]).includes(news.storageClass) || (custom && /^[A-Z0-9_]+$/.test(news.storageClass)));
     if (!ok) fail("storageClass", `must be an S3 storage class: ${S3_STORAGE_CLASSES.join(", ")} (got ${show(news.storageClass)}).`);
   }
   if (isS3Destination && news.accessTier !== undefined) fail("accessTier", "applies to Azure destinations; for S3 use storageClass.");
@@ -63,7 +49,7 @@ export function validateOptions(news: Record<string, unknown>, destinationKind: 
       if (news[key] !== undefined) fail(key, "does not apply to Azure Files destinations; remove it.");
   }
   if (news.serverSideEncryption !== undefined && !isUnknown(news.serverSideEncryption)) {
-    if (!S3_SSE.includes(news.serverSideEncryption as string))
+    if (!(S3_SSE as readonly string[]).includes(news.serverSideEncryption as string))
       fail("serverSideEncryption", `must be one of ${S3_SSE.join(", ")} (got ${show(news.serverSideEncryption)}).`);
     if (!isS3Destination && destinationKind) fail("serverSideEncryption", "applies to S3 destinations only.");
   }
@@ -100,13 +86,15 @@ export function validateOptions(news: Record<string, unknown>, destinationKind: 
   for (const key of ["trackSource", "verify"]) if (news[key] !== undefined) checkBoolean(news[key], key, fail);
 }
 
-const AZURE_TIERS = ["Hot", "Cool", "Cold", "Archive", "P4", "P6", "P10", "P15", "P20", "P30", "P40", "P50", "P60", "P70", "P80"];
-
 function validateAzureBlobOptions(news: Record<string, unknown>, fail: Fail): void {
   if (news.storageClass !== undefined) fail("storageClass", "applies to S3 destinations; for Azure use accessTier.");
   if (news.kmsKeyId !== undefined)
     fail("kmsKeyId", "applies to S3 destinations; Azure encrypts with the account's or container's encryption scope.");
-  if (news.accessTier !== undefined && !isUnknown(news.accessTier) && !AZURE_TIERS.includes(news.accessTier as string)) {
+  if (
+    news.accessTier !== undefined &&
+    !isUnknown(news.accessTier) &&
+    !(AZURE_TIERS as readonly string[]).includes(news.accessTier as string)
+  ) {
     fail("accessTier", `must be one of ${AZURE_TIERS.join(", ")} (got ${show(news.accessTier)}).`);
   }
   if (isPlainObject(news.metadata)) {
