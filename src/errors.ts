@@ -14,8 +14,14 @@ export type CopyErrorCode =
   | "CopyAborted"
   | "CopyTimedOut";
 
+/**
+ * A copy's failure, with a stable `code`. Across the provider boundary only the message survives: read the code
+ * back with {@link codeOfMessage}.
+ * @example if (isCopyError(e) && e.code === "SourceChanged") { ... }
+ */
 export class CopyError extends Error {
   override readonly name = "CopyError";
+  /** What went wrong, stably: `InvalidInput`, `SourceNotFound`, `SourceChanged`, `CopyTimedOut`, and so on. */
   readonly code: CopyErrorCode;
   /** The message without its code, for errors that add to another's explanation. */
   readonly detail: string;

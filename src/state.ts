@@ -15,6 +15,10 @@ import type { ObjectState, WriteEvidence, Written } from "./stores/types";
  */
 export const STATE_VERSION = 2;
 
+/**
+ * How the last copy ended: `success`; or, for a copy kept as a partial result, `failed`, `aborted`, or `pending`
+ * when the remote copy could not be aborted and may still be running.
+ */
 export type CopyStatus = "success" | "pending" | "failed" | "aborted";
 
 /** The inputs a copy was made with, less credentials (kept in their own secret fields). */
