@@ -5,8 +5,9 @@
 
 import { canonicalServiceUrl, resolveAzureAccount, type AccountFields } from "./azureAccount";
 import { UNKNOWN, containsUnknown, isPlainObject, isUnknown, suggest, type Fail } from "./checks";
-import { identityOf, sameBase, sameService, serviceLabel, type Env } from "./identity";
-import { validateCredentials } from "./credentialRules";
+import { identityOf, sameBase, sameService, serviceLabel } from "./identity";
+import { ambientOf, type Ambient } from "./ambient";
+import { validateCredentials, validateS3Identity, validateStackConfig } from "./credentialRules";
 import { validateAzureBlobLocator, validateAzureFileLocator, validateS3Locator, validateUrlLocator } from "./locatorRules";
 import {
   LOCATOR_KEYS,
@@ -77,7 +78,7 @@ export type OptionKey = keyof typeof OPTION_EFFECT;
 export const OPTION_KEYS = Object.keys(OPTION_EFFECT) as OptionKey[];
 const TOP_KEYS = ["source", "destination", "sourceCredentials", "destinationCredentials", ...OPTION_KEYS];
 /** Validates what `check` receives. Returns every failure, so one preview shows them all. */
-export function validateInputs(news: Record<string, unknown>, env: Env = {}): Failure[] {
+export function validateInputs(news: Record<string, unknown>, ambient: Ambient = ambientOf()): Failure[] {
   const failures: Failure[] = [];
   const fail = (property: string, reason: string) => failures.push({ property, reason });
 
@@ -89,13 +90,16 @@ export function validateInputs(news: Record<string, unknown>, env: Env = {}): Fa
   const destinationKind = validateLocator(news.destination, "destination", fail);
   validateCredentials(news.sourceCredentials, sourceKind, "source", fail);
   validateCredentials(news.destinationCredentials, destinationKind, "destination", fail);
+  validateS3Identity(news.source, news.sourceCredentials, sourceKind, "source", fail);
+  validateS3Identity(news.destination, news.destinationCredentials, destinationKind, "destination", fail);
+  validateStackConfig([sourceKind, destinationKind], ambient.config, fail);
   validateAccountAgreement(news.source, news.sourceCredentials, sourceKind, "source", fail);
   validateAccountAgreement(news.destination, news.destinationCredentials, destinationKind, "destination", fail);
   validateOptions(news, destinationKind, fail);
   // Identity is asked only of locators that passed their own rules: a malformed one names nothing.
   const located = !failures.some((f) => /^(source|destination)(\.|$)/.test(f.property));
   if (sourceKind && destinationKind)
-    validatePair(news as unknown as WireInputs, sourceKind, destinationKind, located ? env : undefined, fail);
+    validatePair(news as unknown as WireInputs, sourceKind, destinationKind, located ? ambient : undefined, fail);
   return failures;
 }
 
@@ -139,10 +143,10 @@ function validateLocator(value: unknown, where: "source" | "destination", fail: 
  * The pair and strategy (plan.ts's table), with the services S3 to S3 needs, and an object copied onto
  * itself; both asked of identity.ts, which alone decides "same object" and "same service".
  */
-function validatePair(inputs: WireInputs, from: LocatorKind, to: LocatorKind, env: Env | undefined, fail: Fail): void {
+function validatePair(inputs: WireInputs, from: LocatorKind, to: LocatorKind, ambient: Ambient | undefined, fail: Fail): void {
   const strategy = inputs.strategy;
-  const source = env && identityOf(inputs.source, inputs.sourceCredentials, env);
-  const destination = env && identityOf(inputs.destination, inputs.destinationCredentials, env);
+  const source = ambient && identityOf(inputs.source, inputs.sourceCredentials, ambient);
+  const destination = ambient && identityOf(inputs.destination, inputs.destinationCredentials, ambient);
   if (isUnknown(strategy) || (strategy !== undefined && !STRATEGIES.includes(strategy))) {
     if (!PAIRS[`${from}->${to}`]) fail("destination", (routeOf(from, to) as Refusal).reason);
     return;
@@ -191,7 +195,7 @@ function validateAccountAgreement(value: unknown, credentials: unknown, kind: Lo
   )
     return;
   const service = kind === "azureBlob" ? "blob" : "file";
-  const actual = resolveAzureAccount({}, { connectionString: credentials.connectionString }, {}, service);
+  const actual = resolveAzureAccount({}, { connectionString: credentials.connectionString }, ambientOf(), service);
   if (!actual) return;
   // An account name must be the connection string's; an account URL, its endpoint.
   const field = fields.accountUrl !== undefined ? "accountUrl" : "account";

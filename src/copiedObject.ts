@@ -44,6 +44,7 @@ export interface CopiedObjectArgs extends Inputs<Omit<CopyOptions, "metadata" | 
  * no SDK client or credential is ever serialized.
  */
 const shim: pulumi.dynamic.ResourceProvider = {
+  configure: (req) => require("pulumi-copied-object/dist/provider.js").configure(req),
   check: (olds, news) => require("pulumi-copied-object/dist/provider.js").check(olds, news),
   diff: (id, olds, news) => require("pulumi-copied-object/dist/provider.js").diff(id, olds, news),
   create: (inputs) => require("pulumi-copied-object/dist/provider.js").create(inputs),

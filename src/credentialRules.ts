@@ -1,6 +1,7 @@
 /** The rules credentials must obey, per kind of location, run by `check` before any request. Never echoes a value. Pure. */
 import { isPlainObject, isUnknown, type Fail } from "./checks";
 import type { LocatorKind } from "./locators";
+import type { StackConfig } from "./stackConfig";
 
 export function validateCredentials(value: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
   // null: a secret that resolved to nothing (e.g. a URL without a query).
@@ -33,19 +34,51 @@ export function validateCredentials(value: unknown, kind: LocatorKind | undefine
   }
 }
 
-/** An Azure credential: exactly one of accountKey, sasToken or connectionString. Never echoes values. */
+const SERVICE_PRINCIPAL = ["tenantId", "clientId", "clientSecret"];
+const AZURE_KINDS = ["accountKey", "sasToken", "connectionString", "clientSecret", "managedIdentityClientId"];
+
+/**
+ * An Azure credential: exactly one of accountKey, sasToken, connectionString, a service principal (tenantId, clientId
+ * and clientSecret) or managedIdentityClientId. Never echoes values.
+ */
 export function validateAzureCredentials(value: Record<string, unknown>, path: string, where: string, fail: Fail): void {
-  const kinds = ["accountKey", "sasToken", "connectionString"].filter((k) => value[k] !== undefined);
+  const kinds = AZURE_KINDS.filter((k) => value[k] !== undefined);
   for (const key of Object.keys(value)) {
-    if (!["accountKey", "sasToken", "connectionString"].includes(key))
-      fail(`${path}.${key}`, "is not an Azure credential: give one of accountKey, sasToken or connectionString.");
+    if (![...AZURE_KINDS, ...SERVICE_PRINCIPAL].includes(key))
+      fail(
+        `${path}.${key}`,
+        "is not an Azure credential: give one of accountKey, sasToken, connectionString, tenantId with clientId and clientSecret, " +
+          "or managedIdentityClientId.",
+      );
   }
   if (kinds.length !== 1)
     return void fail(
       path,
-      `needs exactly one of accountKey, sasToken or connectionString (got ${kinds.length}); or omit credentials to use the environment ` +
-        `and DefaultAzureCredential.`,
+      `needs exactly one of accountKey, sasToken, connectionString, a service principal's clientSecret, or managedIdentityClientId (got ` +
+        `${kinds.length}); or omit credentials to use the stack's azure-native identity, the environment and DefaultAzureCredential.`,
     );
+  if (kinds[0] === "clientSecret" || (value.tenantId ?? value.clientId) !== undefined) {
+    for (const field of SERVICE_PRINCIPAL) {
+      if (kinds[0] !== "clientSecret")
+        return void fail(`${path}.${field}`, "belongs to a service principal: give tenantId, clientId and clientSecret.");
+      if (isUnknown(value[field])) continue;
+      if (typeof value[field] !== "string" || value[field] === "")
+        fail(`${path}.${field}`, "is required for a service principal (tenantId, clientId and clientSecret), as a non-empty string.");
+    }
+    const id = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+    // Ids are not secrets, but a check message still never quotes them: a secret pasted into the wrong field would show.
+    for (const field of ["tenantId", "clientId"])
+      if (
+        typeof value[field] === "string" &&
+        !id.test(value[field] as string) &&
+        !(field === "tenantId" && /^[\w.-]+\.[a-z]{2,}$/i.test(value[field] as string))
+      )
+        fail(
+          `${path}.${field}`,
+          `must be a GUID (00000000-0000-0000-0000-000000000000)${field === "tenantId" ? " or a tenant's domain" : ""}.`,
+        );
+    return;
+  }
   const secret = value[kinds[0]];
   if (isUnknown(secret)) return;
   if (typeof secret !== "string" || secret === "") return void fail(`${path}.${kinds[0]}`, "must be a non-empty string.");
@@ -84,6 +117,28 @@ export function validateAzureCredentials(value: Record<string, unknown>, path: s
       `${path}.connectionString`,
       "is not a storage connection string (no AccountName, BlobEndpoint or SharedAccessSignature). Copy it from the portal's Access " +
         "keys, or give accountKey or sasToken instead.",
+    );
+  }
+}
+
+/** A side's own profile and its own keys would each say who it is: one must go. */
+export function validateS3Identity(locator: unknown, credentials: unknown, kind: LocatorKind | undefined, where: string, fail: Fail): void {
+  if (kind !== "s3" || !isPlainObject(locator) || !isPlainObject(locator.s3)) return;
+  if (locator.s3.profile !== undefined && credentials !== undefined && credentials !== null)
+    fail(`${where}.s3.profile`, "and credentials both name who this side is: give one (assumeRole may go with either).");
+}
+
+/**
+ * The stack config's malformed values, when this resource reads them: `aws:*` for an S3 side, `azure-native:*` for an
+ * Azure one. Each names its key and the fix, never the value (some are secrets).
+ */
+export function validateStackConfig(kinds: Array<LocatorKind | undefined>, config: StackConfig, fail: Fail): void {
+  for (const { key, reason } of config.problems) {
+    const cloud = key.startsWith("aws:") ? "s3" : "azure";
+    if (!kinds.some((k) => k !== undefined && k.toLowerCase().startsWith(cloud))) continue;
+    fail(
+      key,
+      `in the stack's configuration ${reason}. Fix it with \`pulumi config set --path ${key} …\` (or \`pulumi config rm ${key}\`).`,
     );
   }
 }

@@ -6,7 +6,8 @@
  * stores the new arguments and writes nothing.
  */
 import { OPTION_EFFECT, OPTION_KEYS, type WireInputs } from "./args";
-import { identityOf, objectId, sameObject, type Env, type ObjectIdentity } from "./identity";
+import { identityOf, objectId, sameObject, type ObjectIdentity } from "./identity";
+import type { Ambient } from "./ambient";
 import type { CopyState } from "./state";
 import { normalizeEtag } from "./values";
 
@@ -25,13 +26,13 @@ export interface DiffDecision {
   warnings: string[];
 }
 
-export function decideDiff(olds: CopyState, news: WireInputs, env: Env, sourceNow?: SourceNow): DiffDecision {
+export function decideDiff(olds: CopyState, news: WireInputs, ambient: Ambient, sourceNow?: SourceNow): DiffDecision {
   const was = olds.args;
   const decision: DiffDecision = { changes: false, replaces: [], recopy: [], tuning: [], warnings: [] };
   const { replaces, recopy, tuning } = decision;
 
-  const oldDestination = identityOf(was.destination, olds.destinationCredentials, env);
-  const newDestination = identityOf(news.destination, news.destinationCredentials, env);
+  const oldDestination = identityOf(was.destination, olds.destinationCredentials, ambient);
+  const newDestination = identityOf(news.destination, news.destinationCredentials, ambient);
   if (!sameObject(oldDestination, newDestination)) {
     replaces.push("destination");
     recopy.push(`the destination changed (${named(oldDestination)} → ${named(newDestination)})`);
@@ -39,8 +40,8 @@ export function decideDiff(olds: CopyState, news: WireInputs, env: Env, sourceNo
     tuning.push(`the destination is spelt differently (the same object, ${named(newDestination)})`);
   }
 
-  const oldSource = identityOf(was.source, olds.sourceCredentials, env);
-  const newSource = identityOf(news.source, news.sourceCredentials, env);
+  const oldSource = identityOf(was.source, olds.sourceCredentials, ambient);
+  const newSource = identityOf(news.source, news.sourceCredentials, ambient);
   if (!sameObject(oldSource, newSource)) recopy.push(`the source changed (${named(oldSource)} → ${named(newSource)})`);
   else if (!deepEqual(was.source, news.source)) tuning.push(`the source is spelt differently (the same object, ${named(newSource)})`);
 
@@ -82,10 +83,10 @@ export function sourceDrift(olds: CopyState, now: SourceNow): string | undefined
 }
 
 /** Whether trackSource asks for the source to be read: unchanged source object, not pinned to a version. */
-export function shouldReadSource(olds: CopyState, news: WireInputs, env: Env): boolean {
+export function shouldReadSource(olds: CopyState, news: WireInputs, ambient: Ambient): boolean {
   if (news.trackSource === false) return false;
-  const now = identityOf(news.source, news.sourceCredentials, env);
-  return !!now && !now.version && sameObject(identityOf(olds.args.source, olds.sourceCredentials, env), now);
+  const now = identityOf(news.source, news.sourceCredentials, ambient);
+  return !!now && !now.version && sameObject(identityOf(olds.args.source, olds.sourceCredentials, ambient), now);
 }
 
 function named(id: ObjectIdentity | undefined): string {

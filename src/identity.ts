@@ -8,9 +8,11 @@
  * answer errs towards "different": a replace is safe (delete removes only what it wrote, see
  * pipeline.ts), while calling two objects the same would skip a copy.
  */
+import type { Ambient } from "./ambient";
+import { resolveS3Access } from "./awsAccess";
 import { resolveAzureAccount, type AzureService } from "./azureAccount";
 import { containsUnknown } from "./checks";
-import type { AzureCredentials, Locator, LocatorKind, S3Locator } from "./locators";
+import type { AzureCredentials, Locator, LocatorKind, S3Credentials, S3Locator } from "./locators";
 
 export interface ObjectIdentity {
   kind: LocatorKind;
@@ -28,32 +30,32 @@ export interface ObjectIdentity {
   version?: string;
 }
 
-export type Env = Readonly<Record<string, string | undefined>>;
-
 /** The identity of a locator, or undefined while any part of it is unknown (during preview) or malformed (check says why). */
-export function identityOf(locator: Locator, credentials: unknown, env: Env): ObjectIdentity | undefined {
+export function identityOf(locator: Locator, credentials: unknown, ambient: Ambient): ObjectIdentity | undefined {
   if (containsUnknown(locator) || containsUnknown(credentials)) return undefined;
   try {
-    return identify(locator, credentials, env);
+    return identify(locator, credentials, ambient);
   } catch {
     return undefined;
   }
 }
 
-function identify(locator: Locator, credentials: unknown, env: Env): ObjectIdentity {
+function identify(locator: Locator, credentials: unknown, ambient: Ambient): ObjectIdentity {
   if ("s3" in locator) {
     const { bucket, key, versionId } = locator.s3;
-    return { kind: "s3", service: s3Service(locator.s3), container: bucket, name: key, ...(versionId ? { version: versionId } : {}) };
+    // The endpoint and region the client will use, stack config and environment included.
+    const service = s3Service(resolveS3Access(locator.s3, credentials as S3Credentials | undefined, ambient));
+    return { kind: "s3", service, container: bucket, name: key, ...(versionId ? { version: versionId } : {}) };
   }
   if ("azureBlob" in locator) {
     const { container, blob, snapshot, versionId } = locator.azureBlob;
-    const service = azureService(locator.azureBlob, credentials, env, "blob");
+    const service = azureService(locator.azureBlob, credentials, ambient, "blob");
     const version = snapshot ? `snapshot=${snapshot}` : versionId ? `versionid=${versionId}` : undefined;
     return { kind: "azureBlob", service, container, name: blob, ...(version ? { version } : {}) };
   }
   if ("azureFile" in locator) {
     const { share, path, shareSnapshot } = locator.azureFile;
-    const service = azureService(locator.azureFile, credentials, env, "file");
+    const service = azureService(locator.azureFile, credentials, ambient, "file");
     return {
       kind: "azureFile",
       service,
@@ -137,8 +139,13 @@ function partitionOf(region: string | undefined): string {
   return prefixes.find(([prefix]) => region?.startsWith(prefix))?.[1] ?? "aws";
 }
 
-function azureService(fields: { accountUrl?: string; account?: string }, credentials: unknown, env: Env, service: AzureService): string {
-  const resolved = resolveAzureAccount(fields, credentials as AzureCredentials | undefined, env, service);
+function azureService(
+  fields: { accountUrl?: string; account?: string },
+  credentials: unknown,
+  ambient: Ambient,
+  service: AzureService,
+): string {
+  const resolved = resolveAzureAccount(fields, credentials as AzureCredentials | undefined, ambient, service);
   // Unresolvable (no account anywhere): the copy will fail to find one; compare what was written.
   return resolved?.url ?? `unresolved-${service}:${fields.accountUrl ?? fields.account ?? ""}`;
 }

@@ -34,6 +34,34 @@ export function validateS3Locator(value: unknown, path: string, where: "source" 
   if (value.forcePathStyle !== undefined) checkBoolean(value.forcePathStyle, `${path}.forcePathStyle`, fail);
   if (value.credentials !== undefined)
     fail(`${path}.credentials`, "reached the provider nested; pass credentials through CopiedObject, which keeps them secret.");
+  if (
+    value.profile !== undefined &&
+    !isUnknown(value.profile) &&
+    (typeof value.profile !== "string" || !/^[\w.@+=,:/-]{1,128}$/.test(value.profile))
+  )
+    fail(`${path}.profile`, `must be the name of a profile in the shared AWS files, e.g. "prod" (got ${show(value.profile)}).`);
+  if (value.assumeRole !== undefined) checkAssumeRole(value.assumeRole, `${path}.assumeRole`, fail);
+}
+
+/** IAM's own limits (AssumeRole's parameters), so that a typo fails here and not at STS mid-deploy. */
+function checkAssumeRole(value: unknown, path: string, fail: Fail): void {
+  if (isUnknown(value)) return;
+  if (!isPlainObject(value)) return void fail(path, 'must be an object such as { roleArn: "arn:aws:iam::123456789012:role/name" }.');
+  const fields = ["roleArn", "sessionName", "externalId", "durationSeconds"];
+  for (const key of Object.keys(value)) {
+    if (!fields.includes(key))
+      fail(`${path}.${key}`, `is not a field of assumeRole${suggest(key, fields)}. The fields are: ${fields.join(", ")}.`);
+  }
+  const { roleArn, sessionName, externalId, durationSeconds } = value;
+  if (!isUnknown(roleArn) && (typeof roleArn !== "string" || !/^arn:[\w-]+:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(roleArn)))
+    fail(`${path}.roleArn`, `must be a role ARN such as "arn:aws:iam::123456789012:role/name" (got ${show(roleArn)}).`);
+  if (sessionName !== undefined && !isUnknown(sessionName) && (typeof sessionName !== "string" || !/^[\w+=,.@-]{2,64}$/.test(sessionName)))
+    fail(`${path}.sessionName`, "must be 2-64 letters, digits or +=,.@_- (IAM's rule for session names).");
+  if (externalId !== undefined && !isUnknown(externalId) && (typeof externalId !== "string" || !/^[\w+=,.@:/-]{2,1224}$/.test(externalId)))
+    fail(`${path}.externalId`, "must be 2-1224 letters, digits or +=,.@:/_- (IAM's rule for external ids).");
+  const seconds = durationSeconds as number;
+  if (durationSeconds !== undefined && !isUnknown(durationSeconds) && (!Number.isInteger(seconds) || seconds < 900 || seconds > 43200))
+    fail(`${path}.durationSeconds`, "must be a whole number of seconds from 900 to 43200 (and at most the role's maximum session).");
 }
 
 function checkBucketName(value: unknown, path: string, customEndpoint: boolean, fail: Fail): void {

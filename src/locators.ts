@@ -27,12 +27,52 @@ export interface S3Locator {
   endpoint?: string;
   /** Path-style addressing (`endpoint/bucket/key`). @default true with an endpoint, else false */
   forcePathStyle?: boolean;
-  /** Static credentials for this side. @default the AWS default chain */
+  /** Static credentials for this side. @default the stack's `aws:*` config, then the AWS default chain */
   credentials?: S3Credentials;
+  /**
+   * A named profile of the shared AWS files for this side, e.g. `prod` (two accounts in one stack, no keys in the
+   * program). Not with `credentials`. @default the stack's `aws:profile`, then `AWS_PROFILE`
+   */
+  profile?: string;
+  /**
+   * A role this side assumes, with its own `credentials` or `profile`, else with the stack's credentials. It replaces
+   * the stack's `aws:assumeRoles` for this side. @default the stack's `aws:assumeRoles`
+   */
+  assumeRole?: AssumeRole;
 }
 
-/** One Azure credential: an account key, a SAS token (the query string only) or a connection string. */
-export type AzureCredentials = { accountKey: string } | { sasToken: string } | { connectionString: string };
+/** A role to assume, as `aws:assumeRoles` spells one. */
+export interface AssumeRole {
+  /** The role's ARN, e.g. `arn:aws:iam::123456789012:role/seed-reader`. */
+  roleArn: string;
+  /** The session's name, seen in CloudTrail. @default `pulumi-copied-object` */
+  sessionName?: string;
+  /** The external id the role's trust policy asks for. */
+  externalId?: string;
+  /** How long the session lasts, in seconds (900 to 43200). @default 3600 */
+  durationSeconds?: number;
+}
+
+/**
+ * One Azure credential: an account key, a SAS token (the query string only), a connection string, or an Azure AD
+ * identity for this side: a service principal's secret, or a user-assigned managed identity's client id.
+ */
+export type AzureCredentials =
+  | { accountKey: string }
+  | { sasToken: string }
+  | { connectionString: string }
+  | AzureServicePrincipal
+  | { managedIdentityClientId: string };
+
+/** An Azure AD application (service principal) that signs in with a client secret. */
+export interface AzureServicePrincipal {
+  /** The directory (tenant) id. */
+  tenantId: string;
+  /** The application (client) id. */
+  clientId: string;
+  /** The client secret. */
+  clientSecret: string;
+}
 
 /** A blob in Azure Blob Storage (or Azurite). */
 export interface AzureBlobLocator {
@@ -48,7 +88,10 @@ export interface AzureBlobLocator {
   snapshot?: string;
   /** Source only: copy this version. */
   versionId?: string;
-  /** @default `AZURE_STORAGE_CONNECTION_STRING`, then `AZURE_STORAGE_ACCOUNT` with `AZURE_STORAGE_KEY`, then `DefaultAzureCredential` */
+  /**
+   * @default the stack's azure-native identity, then `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_ACCOUNT` with
+   * `AZURE_STORAGE_KEY`, the `ARM_*` identity, and `DefaultAzureCredential`
+   */
   credentials?: AzureCredentials;
 }
 
@@ -78,7 +121,7 @@ export function locatorKind(locator: Locator): LocatorKind {
 }
 
 export const LOCATOR_KEYS: Record<LocatorKind, readonly string[]> = {
-  s3: ["bucket", "key", "versionId", "region", "endpoint", "forcePathStyle", "credentials"],
+  s3: ["bucket", "key", "versionId", "region", "endpoint", "forcePathStyle", "credentials", "profile", "assumeRole"],
   azureBlob: ["accountUrl", "account", "container", "blob", "snapshot", "versionId", "credentials"],
   azureFile: ["accountUrl", "account", "share", "path", "shareSnapshot", "credentials"],
   url: [],

@@ -8,7 +8,8 @@
 import { DEFAULT_TIMEOUT_SECONDS, type WireInputs } from "./args";
 import type { SourceNow } from "./diff";
 import { CopyError, isCopyError } from "./errors";
-import { identityOf, objectId, sameService, serviceLabel, type Env } from "./identity";
+import { identityOf, objectId, sameService, serviceLabel } from "./identity";
+import type { Ambient } from "./ambient";
 import { locatorKind, type Locator } from "./locators";
 import { abortReason, operationSignal, type Logger } from "./operation";
 import { routeOrThrow } from "./plan";
@@ -125,7 +126,7 @@ export async function copy(
   inputs: WireInputs,
   olds: CopyState | undefined,
   id: string,
-  env: Env,
+  ambient: Ambient,
   log: Logger,
   why: string[] = [],
 ): Promise<CopyState> {
@@ -134,8 +135,8 @@ export async function copy(
   const operation = operationSignal(timeoutSeconds, shutdownSignal());
   const progress: CopyProgress = {};
   try {
-    const from = identityOf(inputs.source, inputs.sourceCredentials, env);
-    const to = identityOf(inputs.destination, inputs.destinationCredentials, env);
+    const from = identityOf(inputs.source, inputs.sourceCredentials, ambient);
+    const to = identityOf(inputs.destination, inputs.destinationCredentials, ambient);
     const services = from && to ? { same: sameService(from, to), source: serviceLabel(from), destination: serviceLabel(to) } : undefined;
     const route = routeOrThrow(locatorKind(inputs.source), locatorKind(inputs.destination), inputs.strategy, services);
     const job: CopyJob = { ...inputs, options: inputs, signal: operation.signal, log };
@@ -172,8 +173,8 @@ export async function copy(
 }
 
 /** The resource id of a destination: identity.ts's canonical name for it. */
-export function idOf(inputs: WireInputs, env: Env): string {
-  const identity = identityOf(inputs.destination, inputs.destinationCredentials, env);
+export function idOf(inputs: WireInputs, ambient: Ambient): string {
+  const identity = identityOf(inputs.destination, inputs.destinationCredentials, ambient);
   if (!identity) throw new CopyError("InvalidInput", "the destination is not known yet");
   return objectId(identity);
 }
@@ -195,14 +196,14 @@ export async function remove(state: CopyState, log: Logger): Promise<void> {
 }
 
 /** Refresh: the destination as it is now, with drift flagged; undefined when it is gone. */
-export async function refresh(state: CopyState, env: Env, log: Logger, readSource: boolean): Promise<CopyState | undefined> {
+export async function refresh(state: CopyState, ambient: Ambient, log: Logger, readSource: boolean): Promise<CopyState | undefined> {
   const { destination } = state.args;
   const now = await quick((signal) =>
     storeFor(locatorKind(destination)).head(destination, state.destinationCredentials, signal, "destination"),
   );
   if (!now) return undefined;
   if (readSource && (await readSourceNow(state.args.source, state.sourceCredentials, log)) === "missing") {
-    log.warn(`the source ${named(state.args.source, state.sourceCredentials, env)} no longer exists; the copy is kept as it was`);
+    log.warn(`the source ${named(state.args.source, state.sourceCredentials, ambient)} no longer exists; the copy is kept as it was`);
   }
   const drift =
     state.versionId && now.versionId && now.versionId !== state.versionId
@@ -230,8 +231,8 @@ export async function readSourceNow(source: Locator, credentials: unknown, log: 
   }
 }
 
-function named(locator: Locator, credentials: unknown, env: Env): string {
-  const identity = identityOf(locator, credentials, env);
+function named(locator: Locator, credentials: unknown, ambient: Ambient): string {
+  const identity = identityOf(locator, credentials, ambient);
   return identity ? objectId(identity) : locatorKind(locator);
 }
 

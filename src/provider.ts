@@ -5,10 +5,12 @@
  * (state). Every state is read through upgradeState first.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ambient, setStackConfig } from "./ambient";
 import { validateInputs, type WireInputs } from "./args";
 import { decideDiff, shouldReadSource, sourceDrift, type DiffDecision } from "./diff";
 import type { Logger } from "./operation";
 import { copy, idOf, readSourceNow, refresh, remove } from "./pipeline";
+import { configures, readStackConfig } from "./stackConfig";
 import { jsonSafe, tunedState, upgradeState } from "./state";
 
 const log: Logger = {
@@ -17,8 +19,16 @@ const log: Logger = {
   progress: (message) => void pulumi.log.info(message, undefined, undefined, true),
 };
 
-/** Read at each call: the provider process's environment is the user's, and is never stored. */
-const env = () => process.env;
+/** Read at each call: the provider process's environment and the stack's config are the user's, and never stored. */
+const env = ambient;
+
+/**
+ * The stack's configuration (`aws:*`, `azure-native:*`), handed over by the engine once per provider process.
+ * Kept in the process only; a malformed value fails `check` naming its key.
+ */
+export async function configure(req: pulumi.dynamic.ConfigureRequest): Promise<void> {
+  setStackConfig(readStackConfig((key) => req.config.get(key)));
+}
 
 export async function check(_olds: Record<string, unknown>, news: Record<string, unknown>): Promise<pulumi.dynamic.CheckResult> {
   return { inputs: jsonSafe(news), failures: validateInputs(news, env()) };
@@ -28,6 +38,9 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Wir
   const state = upgradeState(olds);
   const now = shouldReadSource(state, news, env()) ? await readSourceNow(news.source, news.sourceCredentials, log) : undefined;
   const decision = decideDiff(state, news, env(), now);
+  const shim = oldShim(olds, news);
+  if (shim) decision.tuning.push(shim);
+  decision.changes ||= !!shim;
   for (const warning of decision.warnings) log.warn(warning);
   // DiffResult has no room for reasons, and "why is this copying again?" is the first question.
   if (decision.changes) log.info(`${planned(decision)}: ${[...decision.recopy, ...decision.tuning].join("; ")}`);
@@ -70,6 +83,23 @@ async function remove_(_id: string, props: Record<string, unknown>): Promise<voi
   await remove(upgradeState(props), log);
 }
 export { remove_ as delete };
+
+/**
+ * A state written before 0.2.0 holds a serialized provider without `configure`, and the engine runs that one for
+ * destroy and refresh: they would ignore the stack's config. When that config matters here, an update that writes
+ * nothing stores the current provider.
+ */
+function oldShim(olds: Record<string, unknown>, news: WireInputs): string | undefined {
+  const serialized = olds.__provider;
+  if (typeof serialized !== "string" || serialized.includes("configure")) return undefined;
+  const kinds = [news.source, news.destination].map((l) => Object.keys(l ?? {})[0]);
+  const config = env().config;
+  const matters =
+    (kinds.includes("s3") && configures(config, "aws")) || kinds.some((k) => k?.startsWith("azure") && configures(config, "azure"));
+  return matters
+    ? "the state's serialized provider predates stack configuration, so destroy would not read it: storing the current one"
+    : undefined;
+}
 
 function planned(decision: DiffDecision): string {
   if (decision.replaces.length) return "replace";

@@ -1,5 +1,5 @@
-import { DefaultAzureCredential } from "@azure/identity";
 import { BlobServiceClient, StorageSharedKeyCredential, type BlobClient } from "@azure/storage-blob";
+import { ambient, type Ambient } from "../ambient";
 import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
 import type { AzureBlobLocator, AzureCredentials, Locator } from "../locators";
@@ -8,6 +8,7 @@ import { normalizeEtag } from "../values";
 import { azureError, azureFailure, azureState, codeOf, heldByUs, statusOf } from "./azure";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import { ClientCache } from "./clientCache";
+import { tokenCredential } from "./azureIdentity";
 import type { Readable } from "node:stream";
 import type { SourceOpener, Store } from "./types";
 
@@ -44,13 +45,13 @@ const blobAccounts = new ClientCache<BlobAccount>();
  * object by). The account's service client is reused across calls for the same account and credential
  * (clientCache.ts), so a DefaultAzureCredential token is fetched once, not per copy.
  */
-export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): BlobHandle {
-  const account = blobAccount(location, credentials, env);
+export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, amb: Ambient = ambient()): BlobHandle {
+  const account = blobAccount(location, credentials, amb);
   return { ...account, client: pick(account.service, location) };
 }
 
-function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): BlobAccount {
-  const resolved = resolveAzureAccount(location, credentials, env, "blob");
+function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, amb: Ambient): BlobAccount {
+  const resolved = resolveAzureAccount(location, credentials, amb, "blob");
   if (!resolved) {
     throw new CopyError(
       "InvalidInput",
@@ -83,9 +84,9 @@ function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials |
         sasToken: auth.sas,
       }));
     case "identity":
-      return blobAccounts.get({ url, accountName, aad: true }, () => ({
+      return blobAccounts.get({ url, accountName, identity: auth.identity }, () => ({
         accountName,
-        service: new BlobServiceClient(url, new DefaultAzureCredential()),
+        service: new BlobServiceClient(url, tokenCredential(auth.identity)),
       }));
   }
 }

@@ -1,5 +1,4 @@
 import type { Readable } from "node:stream";
-import { DefaultAzureCredential } from "@azure/identity";
 import {
   FileSASPermissions,
   ShareServiceClient,
@@ -8,6 +7,7 @@ import {
   type ShareFileClient,
 } from "@azure/storage-file-share";
 import { DEFAULT_TIMEOUT_SECONDS } from "../args";
+import { ambient, type Ambient } from "../ambient";
 import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
 import type { AzureCredentials, AzureFileLocator, Locator } from "../locators";
@@ -16,6 +16,7 @@ import { normalizeEtag } from "../values";
 import { abortLeftoverCopy, abortRemoteCopy } from "./asyncCopy";
 import { azureError, azureFailure, azureState, heldByUs, statusOf } from "./azure";
 import { ClientCache } from "./clientCache";
+import { tokenCredential } from "./azureIdentity";
 import type { CopySource, ObjectState, SourceOpener, SourceReader, Store } from "./types";
 
 /** A file client and what can sign for its account, built inside provider calls only. */
@@ -46,8 +47,8 @@ const fileAccounts = new ClientCache<FileAccount>();
  * Credentials in the same order as for blobs, against the account's file endpoint. The account's
  * service client is reused across calls for the same account and credential (clientCache.ts).
  */
-export function fileHandle(location: AzureFileLocator, credentials?: AzureCredentials, env: NodeJS.ProcessEnv = process.env): FileHandle {
-  const account = fileAccount(location, credentials, env);
+export function fileHandle(location: AzureFileLocator, credentials?: AzureCredentials, amb: Ambient = ambient()): FileHandle {
+  const account = fileAccount(location, credentials, amb);
   const share = account.service.getShareClient(location.share);
   const client = (location.shareSnapshot ? share.withSnapshot(location.shareSnapshot) : share).rootDirectoryClient.getFileClient(
     location.path.replace(/^\/+/, ""),
@@ -55,8 +56,8 @@ export function fileHandle(location: AzureFileLocator, credentials?: AzureCreden
   return { ...account, client };
 }
 
-function fileAccount(location: AzureFileLocator, credentials: AzureCredentials | undefined, env: NodeJS.ProcessEnv): FileAccount {
-  const resolved = resolveAzureAccount(location, credentials, env, "file");
+function fileAccount(location: AzureFileLocator, credentials: AzureCredentials | undefined, amb: Ambient): FileAccount {
+  const resolved = resolveAzureAccount(location, credentials, amb, "file");
   if (!resolved)
     throw new CopyError(
       "InvalidInput",
@@ -90,8 +91,8 @@ function fileAccount(location: AzureFileLocator, credentials: AzureCredentials |
       }));
     case "identity":
       // Azure Files accepts OAuth only with the backup intent.
-      return fileAccounts.get({ url, accountName, aad: true }, () => ({
-        service: new ShareServiceClient(url, new DefaultAzureCredential(), { fileRequestIntent: "backup" }),
+      return fileAccounts.get({ url, accountName, identity: auth.identity }, () => ({
+        service: new ShareServiceClient(url, tokenCredential(auth.identity), { fileRequestIntent: "backup" }),
         accountName,
       }));
   }

@@ -10,6 +10,9 @@ import type { Locator, S3Credentials, S3Locator } from "../locators";
 import { normalizeEtag } from "../values";
 import { CopyError } from "../errors";
 import { abortReason, type Logger } from "../operation";
+import { ambient } from "../ambient";
+import { resolveS3Access } from "../awsAccess";
+import { credentialsFor } from "./awsCredentials";
 import { ClientCache } from "./clientCache";
 import type { ObjectState, Store } from "./types";
 
@@ -24,37 +27,47 @@ const s3Clients = new ClientCache<S3Client>();
 const MAX_SOCKETS = 256;
 
 /**
- * One client per endpoint, region, path style and credential, reused by every call in this
- * provider process (see clientCache.ts). Built on first use, at run time: never serialized.
+ * One client per endpoint, region, path style and credential, reused by every call in this provider process
+ * (see clientCache.ts). Built on first use, at run time: never serialized. awsAccess.ts decides what the
+ * side uses (locator, stack config, environment), and identity.ts names the object by the same answer.
  */
 export const newS3Client: S3ClientFactory = (location, credentials) => {
+  const access = resolveS3Access(location, credentials, ambient());
+  const profile = access.base.kind === "profile" ? access.base.profile : undefined;
   const config = {
-    region: location.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (location.endpoint ? "us-east-1" : undefined),
-    endpoint: location.endpoint,
-    forcePathStyle: location.forcePathStyle ?? (location.endpoint ? true : undefined),
-    // A copy: the SDK marks the object it is given ($source), and ours goes back into state.
-    credentials: credentials && {
-      accessKeyId: credentials.accessKeyId,
-      secretAccessKey: credentials.secretAccessKey,
-      sessionToken: credentials.sessionToken,
-    },
+    region: access.region ?? (access.fallbackRegion ? profileRegionOr(access.fallbackRegion, profile) : undefined),
+    endpoint: access.endpoint,
+    forcePathStyle: access.forcePathStyle,
+    // The client reads a profile's region (when none is set above) from the default config file.
+    profile,
   };
-  return s3Clients.get(
-    config,
-    () =>
-      new S3Client({
-        ...config,
-        // Without a static key the SDK's default chain runs here, in the provider, at run time;
-        // the client keeps what it resolved (and refreshes it before it expires).
-        followRegionRedirects: true,
-        // S3-compatible servers reject the newer default checksum trailers on some requests.
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-        // Shared by every resource in flight, each of which may run several part copies at once.
-        requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } },
-      }),
-  );
+  return s3Clients.get({ ...config, access }, () => {
+    const resolved = credentialsFor(access);
+    return new S3Client({
+      ...config,
+      // Without credentials here the SDK's default chain runs, in the provider, at run time; the client keeps what it
+      // resolved (and refreshes it before it expires), as the role providers do.
+      ...(resolved ? { credentials: resolved } : {}),
+      followRegionRedirects: true,
+      // S3-compatible servers reject the newer default checksum trailers on some requests.
+      requestChecksumCalculation: "WHEN_REQUIRED",
+      responseChecksumValidation: "WHEN_REQUIRED",
+      // Shared by every resource in flight, each of which may run several part copies at once.
+      requestHandler: { httpAgent: { maxSockets: MAX_SOCKETS }, httpsAgent: { maxSockets: MAX_SOCKETS } },
+    });
+  });
 };
+
+/** The profile's region as the SDK reads it (AWS_PROFILE when none is named), else `fallback`. */
+function profileRegionOr(fallback: string, profile: string | undefined): () => Promise<string> {
+  return async () => {
+    try {
+      return await new S3Client(profile ? { profile } : {}).config.region();
+    } catch {
+      return fallback;
+    }
+  };
+}
 
 export function s3Of(location: Locator): S3Locator {
   if (!("s3" in location)) throw new CopyError("Unsupported", "expected an s3 location");
@@ -225,15 +238,26 @@ export function s3Error(e: unknown, doing: string, side: "source" | "destination
   const detail = trimmed((e as Error)?.message ?? String(e));
   const what = `${doing} failed: ${name}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   if (/Region is missing/i.test(detail)) {
-    return new CopyError("InvalidInput", `no AWS region for the ${side}: set ${side}.s3.region, or AWS_REGION where Pulumi runs`, {
-      cause: e,
-    });
-  }
-  if (name === "CredentialsProviderError" || /Could not load credentials/i.test(detail)) {
     return new CopyError(
       "InvalidInput",
-      `no AWS credentials for the ${side}: set ${side}.s3.credentials (kept secret), or configure the AWS default chain (environment, ` +
-        `profile, SSO, instance role) where Pulumi runs`,
+      `no AWS region for the ${side}: set ${side}.s3.region, the stack's aws:region, or AWS_REGION where Pulumi runs`,
+      { cause: e },
+    );
+  }
+  if (name === "CredentialsProviderError" || /Could not load credentials|Could not resolve credentials/i.test(detail)) {
+    // The SDK's message names the profile or source it tried, never a key.
+    return new CopyError(
+      "InvalidInput",
+      `no AWS credentials for the ${side} (${detail}): set ${side}.s3.credentials (kept secret) or ${side}.s3.profile, the stack's ` +
+        `aws:profile or aws:accessKey, or the AWS default chain (environment, profile, SSO, instance role) where Pulumi runs`,
+      { cause: e },
+    );
+  }
+  if (/sts:AssumeRole|AssumeRole/.test(detail) && (status === 403 || name === "AccessDenied")) {
+    return new CopyError(
+      "AccessDenied",
+      `assuming the ${side}'s role failed: ${detail}. Check the role's trust policy (it must trust the credentials that assume it), ` +
+        `its externalId, and sts:AssumeRole on the caller`,
       { cause: e },
     );
   }

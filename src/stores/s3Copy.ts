@@ -6,6 +6,8 @@ import {
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
 import { CopyError, isCopyError } from "../errors";
+import { ambient } from "../ambient";
+import { resolveS3Access } from "../awsAccess";
 import { isAwsService, s3Service } from "../identity";
 import type { S3Credentials, S3Locator } from "../locators";
 import { abortReason } from "../operation";
@@ -61,7 +63,7 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
       plan: (read) =>
         planS3Copy({
           sizeBytes: read.contentLength,
-          compatibleServer: isCompatibleServer(destination),
+          compatibleServer: isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined),
           strategy: options.strategy,
           partSizeBytes: options.partSizeBytes,
           concurrency: options.concurrency,
@@ -128,8 +130,8 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
 }
 
 /** A custom endpoint that is not AWS's own (AWS endpoints can be given too: FIPS, dual-stack, VPC). */
-export function isCompatibleServer(location: S3Locator): boolean {
-  return !isAwsService(s3Service(location));
+export function isCompatibleServer(location: S3Locator, credentials?: S3Credentials): boolean {
+  return !isAwsService(s3Service(resolveS3Access(location, credentials, ambient())));
 }
 
 /** What a single copy wrote, and the tags it asked for when the server might not have applied them. */

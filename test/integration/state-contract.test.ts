@@ -128,6 +128,34 @@ for (const version of RELEASES) {
     assert.equal(await rig.exists(src, "seed"), true);
   });
 
+  test(`${version} state under a stack config: the first up stores this release's provider (with configure) by an update that writes nothing, so destroy then signs with the stack's key`, async () => {
+    const old = await hostOf(version, s3Env());
+    const [src, dst] = [await rig.bucket(), await rig.bucket()];
+    await rig.put(src, "seed", "payload");
+    // Through the recording proxy (it delays only part copies), to see which key signs the delete.
+    const args = { source: rig.at(src, "seed", { endpoint: slow.endpoint }), destination: rig.at(dst, "seed", { endpoint: slow.endpoint }) };
+    const created = await old.up(await registerWith(version, args));
+    assert.ok(!String(created.deployed.outputs.__provider).includes("configure"), `${version}'s shim has no configure`);
+    const before = await rig.head(dst, "seed");
+
+    const host = await ProviderHost.start({ cwd: repoRoot, env: s3Env() });
+    hosts.push(host);
+    await host.configure({ "aws:accessKey": "AKIDSTACKCONFIG00001", "aws:secretKey": { "4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", value: "stack-secret" } });
+    const engine = new MiniEngine(host);
+    const upgraded = await engine.up(await rig.register(args), created.deployed);
+    assert.equal(upgraded.step, "update");
+    assert.match(host.output(), /the state's serialized provider predates stack configuration/);
+    assert.equal((await rig.head(dst, "seed")).LastModified?.toISOString(), before.LastModified?.toISOString(), "nothing was written");
+    assert.ok(String(upgraded.deployed.outputs.__provider).includes("configure"), "the state now holds this release's shim");
+    assert.equal((await engine.up(await rig.register(args), upgraded.deployed)).step, "same", "once only");
+
+    const mark = slow.seen.length;
+    await engine.destroy(upgraded.deployed);
+    assert.equal(await rig.exists(dst, "seed"), false);
+    const keys = new Set(slow.seen.slice(mark).map((r) => /Credential=([^/]+)\//.exec(String(r.headers.authorization))?.[1]));
+    assert.deepEqual(keys, new Set(["AKIDSTACKCONFIG00001"]), "destroy read the stack's config");
+  });
+
   test(`${version} partial state (a multipart copy cut off by its timeout, parts slowed by a proxy): this release copies again on the next up, and destroy cleans up`, async () => {
     const old = await hostOf(version, s3Env());
     const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];

@@ -10,6 +10,8 @@ import type { AddressInfo } from "node:net";
 export interface CountingProxy {
   endpoint: string;
   requests: Array<{ method: string; url: string }>;
+  /** Each forwarded or faulted request with its headers (to see which key signed it). */
+  seen: Array<{ method: string; url: string; headers: http.IncomingHttpHeaders }>;
   faults: Array<{ method: string; url: string; fault: Fault }>;
   close(): Promise<void>;
 }
@@ -44,12 +46,14 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
   const upstream = new URL(target);
   const requests: CountingProxy["requests"] = [];
   const faults: CountingProxy["faults"] = [];
+  const seen: CountingProxy["seen"] = [];
   // A fresh upstream connection per request: a reused idle socket can be closed under us by
   // a server that drops keep-alives (moto), or hold the test process open on one that keeps
   // them for a minute (Ceph RGW).
   const agent = new http.Agent({ keepAlive: false });
   const server = http.createServer(async (req, res) => {
     requests.push({ method: req.method ?? "", url: req.url ?? "" });
+    seen.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers });
     const delay = options.delayMs?.(req) ?? 0;
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     const fault = options.fault?.(req);
@@ -102,6 +106,7 @@ export async function startCountingProxy(target: string, options: ProxyOptions =
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
+    seen,
     faults,
     close: () => new Promise((resolve) => {
       server.closeAllConnections();

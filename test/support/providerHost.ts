@@ -181,7 +181,7 @@ type Unary<Res> = (md: grpc.Metadata, o: Partial<grpc.CallOptions>, cb: (e: grpc
 export interface StartOptions {
   /** The Pulumi program's directory: `require("pkg")` in `__provider` resolves from here. */
   cwd: string;
-  /** Laid over this process's env. PULUMI_NODEJS_PROJECT/STACK default to the mocks' "project"/"stack". */
+  /** Laid over this process's env (`undefined` removes a variable). PULUMI_NODEJS_PROJECT/STACK default to the mocks' "project"/"stack". */
   env?: NodeJS.ProcessEnv;
   /** Deadline of every gRPC call. @default 60000 */
   callTimeoutMs?: number;
@@ -213,6 +213,7 @@ export class ProviderHost {
   static async start(opts: StartOptions): Promise<ProviderHost> {
     const env: NodeJS.ProcessEnv = { ...process.env, PULUMI_NODEJS_PROJECT: "project", PULUMI_NODEJS_STACK: "stack", ...opts.env };
     delete env.NODE_TEST_CONTEXT; // else a host that loads node:test would report to our runner
+    for (const [name, value] of Object.entries(env)) if (value === undefined) delete env[name]; // `undefined` unsets
     // Its own process group, as the engine starts plugins; the engine address is never used.
     const child = spawn(opts.node ?? process.execPath, [HOST_SCRIPT, "127.0.0.1:1"], { cwd: opts.cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     if (child.pid === undefined) throw new Error(`cannot spawn the provider host: ${(await once(child, "error"))[0]}`);

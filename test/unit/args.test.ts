@@ -90,6 +90,13 @@ const badInputs: Array<[string, Record<string, unknown>, string]> = [
   ["a file path with a '..' part, which would address another share", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "../other/q" } } }, "destination.azureFile.path"],
   ["a file path with an empty part", { source: { azureFile: { account: "devacct", share: "seeds", path: "dir//p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.path"],
   ["a reserved file name", { source: { azureFile: { account: "devacct", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "logs/nul" } } }, "destination.azureFile.path"],
+  ["a profile that is not a name", { source: { s3: { bucket: "b-1", key: "k", profile: "prod profile" } } }, "source.s3.profile"],
+  ["a profile and credentials on one side", { source: { s3: { bucket: "b-1", key: "k", profile: "prod" } }, sourceCredentials: { accessKeyId: "a", secretAccessKey: "b" } }, "source.s3.profile"],
+  ["an assumeRole without a role ARN", { source: { s3: { bucket: "b-1", key: "k", assumeRole: { roleArn: "seed-reader" } } } }, "source.s3.assumeRole.roleArn"],
+  ["an assumeRole session name with spaces", { destination: { s3: { bucket: "b-1", key: "k", assumeRole: { roleArn: "arn:aws:iam::123456789012:role/r", sessionName: "my deploy" } } } }, "destination.s3.assumeRole.sessionName"],
+  ["an assumeRole of 60 seconds", { destination: { s3: { bucket: "b-1", key: "k", assumeRole: { roleArn: "arn:aws:iam::123456789012:role/r", durationSeconds: 60 } } } }, "destination.s3.assumeRole.durationSeconds"],
+  ["an assumeRole external id of one character", { destination: { s3: { bucket: "b-1", key: "k", assumeRole: { roleArn: "arn:aws:iam::123456789012:role/r", externalId: "x" } } } }, "destination.s3.assumeRole.externalId"],
+  ["a misspelt assumeRole field", { destination: { s3: { bucket: "b-1", key: "k", assumeRole: { roleArn: "arn:aws:iam::123456789012:role/r", role_arn: "x" } } } }, "destination.s3.assumeRole.role_arn"],
   ["a blob endpoint as a Files accountUrl", { source: { azureFile: { accountUrl: "https://devacct.blob.core.windows.net", share: "seeds", path: "p" } }, destination: { azureFile: { account: "devacct", share: "seeds", path: "q" } } }, "source.azureFile.accountUrl"],
 ];
 
@@ -194,6 +201,11 @@ const badBlobInputs: Array<[string, Record<string, unknown>, string]> = [
   ["a destination SAS without write or create", { destinationCredentials: { sasToken: "sv=2024&sp=r&sig=abc" } }, "destination.azureBlob.credentials.sasToken"],
   ["a whole SAS URL as sasToken", { sourceCredentials: { sasToken: "https://prodacct.blob.core.windows.net/seeds/b?sv=2024&sp=r&sig=a2V5" } }, "source.azureBlob.credentials.sasToken"],
   ["an accountUrl carrying a SAS, which would be stored unencrypted", { source: { azureBlob: { accountUrl: "https://prodacct.blob.core.windows.net/?sv=2024&sp=r&sig=a2V5", container: "seeds", blob: "b" } } }, "source.azureBlob.accountUrl"],
+  ["a service principal without its secret", { sourceCredentials: { tenantId: "72f988bf-86f1-41af-91ab-2d7cd011db47", clientId: "11111111-1111-1111-1111-111111111111" } }, "source.azureBlob.credentials"],
+  ["a service principal with an empty tenant", { sourceCredentials: { tenantId: "", clientId: "11111111-1111-1111-1111-111111111111", clientSecret: "s" } }, "source.azureBlob.credentials.tenantId"],
+  ["a client id that is not a GUID", { destinationCredentials: { tenantId: "contoso.onmicrosoft.com", clientId: "my-app", clientSecret: "s" } }, "destination.azureBlob.credentials.clientId"],
+  ["a client id beside an account key", { destinationCredentials: { accountKey: "a2V5", clientId: "11111111-1111-1111-1111-111111111111" } }, "destination.azureBlob.credentials.tenantId"],
+  ["an empty managed identity client id", { sourceCredentials: { managedIdentityClientId: "" } }, "source.azureBlob.credentials.managedIdentityClientId"],
   ["a Files endpoint as a blob accountUrl, with a did-you-mean", { source: { azureBlob: { accountUrl: "https://prodacct.file.core.windows.net", container: "seeds", blob: "b" } } }, "source.azureBlob.accountUrl"],
 ];
 
@@ -204,6 +216,14 @@ for (const [story, overrides, property] of badBlobInputs) {
     assert.ok(!JSON.stringify(failures).includes("a2V5"));
   });
 }
+
+test("Azure AD identities per side and AWS profiles and roles per side are accepted", () => {
+  const sp = { tenantId: "contoso.onmicrosoft.com", clientId: "11111111-1111-1111-1111-111111111111", clientSecret: "s" };
+  assert.deepEqual(validateInputs({ ...blobPair, sourceCredentials: sp, destinationCredentials: { managedIdentityClientId: "22222222-2222-2222-2222-222222222222" } }), []);
+  const role = { roleArn: "arn:aws-cn:iam::123456789012:role/path/seed-reader", sessionName: "deploy@ci", externalId: "ext-7", durationSeconds: 900 };
+  assert.deepEqual(failuresOf({ source: { s3: { ...good.source.s3, profile: "prod", assumeRole: role } }, destination: { s3: { ...good.destination.s3, profile: "dev" } } }), []);
+  assert.deepEqual(failuresOf({ source: { s3: { ...good.source.s3, assumeRole: role } }, sourceCredentials: { accessKeyId: "a", secretAccessKey: "b" } }), []);
+});
 
 test("near misses of the dot-segment, SAS-permission, endpoint and ASCII rules are accepted", () => {
   assert.deepEqual(validateInputs({ source: blob({ blob: "v1.2/app..tar.gz" }), destination: blob({ account: "devacct", blob: ".hidden/x." }), destinationCredentials: { sasToken: "sv=2024&sp=rcw&sig=abc" }, metadata: { note: "plain ascii ~!" } }), []);

@@ -2,6 +2,7 @@
 import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { decideDiff, sourceDrift } from "../../dist/diff.js";
+import { ambientOf } from "../../dist/ambient.js";
 import { OPTION_EFFECT, UNKNOWN, type WireInputs } from "../../dist/args.js";
 import { normalizeEtag } from "../../dist/values.js";
 import type { CopyState } from "../../dist/state.js";
@@ -11,7 +12,7 @@ const inputs: WireInputs = {
   destination: { s3: { bucket: "dev", key: "seed" } },
 };
 const olds: CopyState = { args: inputs, etag: "e1", sourceEtag: "s1", copyStatus: "success" };
-const env = {};
+const env = ambientOf();
 const decide = (news: Partial<WireInputs>, state: CopyState = olds, now?: Parameters<typeof decideDiff>[3]) => decideDiff(state, { ...inputs, ...news }, env, now);
 
 test("identical inputs and an unchanged source mean no changes", () => {

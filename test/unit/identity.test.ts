@@ -4,11 +4,12 @@ import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
 import { identityOf, objectId, sameBase, sameObject, sameService } from "../../dist/identity.js";
 import { resolveAzureAccount } from "../../dist/azureAccount.js";
+import { ambientOf } from "../../dist/ambient.js";
 import type { Locator } from "../../dist/locators.js";
 
 type Side = { locator: Locator; credentials?: unknown; env?: Record<string, string> };
 const side = (locator: Locator, credentials?: unknown, env?: Record<string, string>): Side => ({ locator, credentials, env });
-const id = (s: Side) => identityOf(s.locator, s.credentials, s.env ?? {});
+const id = (s: Side) => identityOf(s.locator, s.credentials, ambientOf(s.env));
 
 const KEY = "a2V5";
 const azuriteCs = (account = "devstoreaccount1", endpoint = "http://127.0.0.1:10000") =>
@@ -112,12 +113,15 @@ test("an unknown value (preview) has no identity, and is never the same object",
 
 test("the account resolver: credentials in the documented order, one rule for Blob and Files", () => {
   const env = { AZURE_STORAGE_ACCOUNT: "acct", AZURE_STORAGE_KEY: KEY };
-  assert.deepEqual(resolveAzureAccount({ account: "acct" }, undefined, env, "blob")?.auth, { kind: "key", key: KEY });
-  assert.deepEqual(resolveAzureAccount({ account: "other" }, undefined, env, "file")?.auth, { kind: "identity" });
-  assert.deepEqual(resolveAzureAccount({ account: "acct" }, { sasToken: "?sv=1&sig=x" }, env, "file")?.auth, { kind: "sas", sas: "sv=1&sig=x" });
-  const fromEnv = resolveAzureAccount({}, undefined, { AZURE_STORAGE_CONNECTION_STRING: azuriteCs() }, "blob");
+  assert.deepEqual(resolveAzureAccount({ account: "acct" }, undefined, ambientOf(env), "blob")?.auth, { kind: "key", key: KEY });
+  assert.deepEqual(resolveAzureAccount({ account: "other" }, undefined, ambientOf(env), "file")?.auth, {
+    kind: "identity",
+    identity: { kind: "default", from: "environment" },
+  });
+  assert.deepEqual(resolveAzureAccount({ account: "acct" }, { sasToken: "?sv=1&sig=x" }, ambientOf(env), "file")?.auth, { kind: "sas", sas: "sv=1&sig=x" });
+  const fromEnv = resolveAzureAccount({}, undefined, ambientOf({ AZURE_STORAGE_CONNECTION_STRING: azuriteCs() }), "blob");
   assert.deepEqual([fromEnv?.url, fromEnv?.accountName, fromEnv?.auth.kind], ["http://127.0.0.1:10000/devstoreaccount1", "devstoreaccount1", "connectionString"]);
-  assert.equal(resolveAzureAccount({}, undefined, {}, "blob"), undefined, "no account anywhere");
-  const files = resolveAzureAccount({}, { connectionString: `AccountName=acct;AccountKey=${KEY};FileEndpoint=http://127.0.0.1:7000/acct/` }, {}, "file");
+  assert.equal(resolveAzureAccount({}, undefined, ambientOf({}), "blob"), undefined, "no account anywhere");
+  const files = resolveAzureAccount({}, { connectionString: `AccountName=acct;AccountKey=${KEY};FileEndpoint=http://127.0.0.1:7000/acct/` }, ambientOf(), "file");
   assert.equal(files?.url, "http://127.0.0.1:7000/acct");
 });
