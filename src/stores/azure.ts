@@ -45,11 +45,24 @@ export function azureError(e: unknown, doing: string, side: Side, kind: AzureKin
     .slice(0, 300);
   const what = `${doing} failed: ${code}${status ? ` (HTTP ${status})` : ""}: ${detail}`;
   const field = `${side}.${kind}`;
-  if (code === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
+  const name = (e as Error)?.name ?? "";
+  const refusal = /AADSTS\d+[^.]*/.exec(detail) ?? /invalid_client|unauthorized_client/.exec(detail);
+  if (refusal || (/^Authentication(Required)?Error$/.test(name) && !/DefaultAzureCredential/.test(detail))) {
+    // Entra ID said no to who we are; its message names the app, never the secret.
+    return new CopyError(
+      "AccessDenied",
+      `Azure AD refused the ${side}'s identity (${refusal?.[0] ?? name}): check the tenant, client id and secret or federated token ` +
+        `in ${field}.credentials, the stack's azure-native:clientId, clientSecret and tenantId (or useOidc, useMsi), or the ARM_* ` +
+        `environment`,
+      { cause: e },
+    );
+  }
+  if (code === "CredentialUnavailableError" || name === "CredentialUnavailableError" || /DefaultAzureCredential/.test(detail)) {
     return new CopyError(
       "InvalidInput",
-      `no Azure credentials for the ${side}: set ${field}.credentials (kept secret), or AZURE_STORAGE_CONNECTION_STRING, ` +
-        `AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, or a DefaultAzureCredential source where Pulumi runs`,
+      `no Azure credentials for the ${side} (${detail.slice(0, 160)}): set ${field}.credentials (kept secret), the stack's ` +
+        `azure-native identity, or AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_ACCOUNT with AZURE_STORAGE_KEY, the ARM_* ` +
+        `identity, or a DefaultAzureCredential source where Pulumi runs`,
       { cause: e },
     );
   }

@@ -66,6 +66,31 @@ test("the README's quick start type-checks in the user's program, against the in
   assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
 });
 
+test("pulumi-copied-object/aws and /azure resolve from the tarball (nodenext and node10), load neither cloud package, and the README's helper program type-checks once @pulumi/azure-native is installed", () => {
+  const program = path.join(dir, "program");
+  const tsc = (file: string, moduleResolution: string) => {
+    const module = moduleResolution === "node10" ? "commonjs" : "nodenext";
+    fs.writeFileSync(path.join(program, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, target: "es2022", module, moduleResolution, noEmit: true, skipLibCheck: true }, files: [file] }));
+    return spawnSync(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", program], { encoding: "utf8" });
+  };
+  // A program using @pulumi/aws only: the /aws helper needs nothing else installed.
+  fs.writeFileSync(path.join(program, "aws-only.ts"), 'import * as aws from "@pulumi/aws";\nimport { s3Object } from "pulumi-copied-object/aws";\nexport const l = s3Object(new aws.s3.Bucket("b"), "k");\n');
+  for (const resolution of ["nodenext", "node10"]) {
+    const out = tsc("aws-only.ts", resolution);
+    assert.equal(out.status, 0, `${resolution}: ${out.stdout}${out.stderr}`);
+  }
+  const loaded = execFileSync(process.execPath, ["-e", 'require("pulumi-copied-object/aws"); require("pulumi-copied-object/azure"); console.log(Object.keys(require.cache).filter((k) => /node_modules[\\/]@pulumi[\\/](aws|azure-native)[\\/]/.test(k)).length)'], { cwd: program, encoding: "utf8" });
+  assert.equal(loaded.trim(), "0", "importing the helpers loads neither @pulumi/aws nor @pulumi/azure-native");
+
+  npm(["install", "--no-audit", "--no-fund", "--prefer-offline", `@pulumi/azure-native@${version("@pulumi/azure-native")}`], program);
+  const readme = fs.readFileSync(path.join(repoRoot, "README.md"), "utf8");
+  const helpers = /### With @pulumi\/aws and @pulumi\/azure-native[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(helpers, "the README shows the helpers in a TypeScript program");
+  fs.writeFileSync(path.join(program, "helpers.ts"), helpers);
+  const out = tsc("helpers.ts", "nodenext");
+  assert.equal(out.status, 0, out.stdout + out.stderr);
+});
+
 test("a copy runs end to end from the installed tarball: registered in the program's own @pulumi/pulumi, created and destroyed through the real host on moto", async () => {
   const program = path.join(dir, "program");
   const [src, dst] = [await rig.bucket(), await rig.bucket()];

@@ -96,14 +96,25 @@ test("aws:region, aws:accessKey, aws:secretKey and aws:token from the stack sign
   const byEnv = signers(mark);
   assert.ok(byEnv.length >= 2 && byEnv.every((s) => s.key === "AKIDENVIRONMENT00001" && s.region === "us-east-1"), JSON.stringify(byEnv));
 
-  const config = { "aws:region": "eu-west-3", "aws:accessKey": "AKIDSTACKCONFIG00001", "aws:secretKey": secret(STACK_SECRET), "aws:token": secret(STACK_TOKEN) };
+  const config = {
+    "aws:region": "eu-west-3",
+    "aws:accessKey": "AKIDSTACKCONFIG00001",
+    "aws:secretKey": secret(STACK_SECRET),
+    "aws:token": secret(STACK_TOKEN),
+  };
   const { host, engine } = await hostWith(config);
   mark = proxy.seen.length;
-  const { deployed } = await engine.up(await rig.register({ source: at(src, "seed"), destination: at(dst, "by-stack") }, undefined, "by-stack"));
+  const { deployed } = await engine.up(
+    await rig.register({ source: at(src, "seed"), destination: at(dst, "by-stack") }, undefined, "by-stack"),
+  );
   const byStack = signers(mark);
   assert.ok(byStack.length >= 3, `${byStack.length} signed requests`);
-  for (const s of byStack) assert.deepEqual([s.key, s.region, s.service], ["AKIDSTACKCONFIG00001", "eu-west-3", "s3"], `${s.method} ${s.path}`);
-  assert.ok(proxy.seen.slice(mark).every((r) => r.headers["x-amz-security-token"] === STACK_TOKEN), "the session token goes with every request");
+  for (const s of byStack)
+    assert.deepEqual([s.key, s.region, s.service], ["AKIDSTACKCONFIG00001", "eu-west-3", "s3"], `${s.method} ${s.path}`);
+  assert.ok(
+    proxy.seen.slice(mark).every((r) => r.headers["x-amz-security-token"] === STACK_TOKEN),
+    "the session token goes with every request",
+  );
   assert.equal((await rig.get(dst, "by-stack")).toString(), "from the stack's key");
   await engine.destroy(deployed);
   assert.equal(await rig.exists(dst, "by-stack"), false);
@@ -113,7 +124,10 @@ test("aws:region, aws:accessKey, aws:secretKey and aws:token from the stack sign
 
 test("aws:profile with aws:sharedCredentialsFiles signs with the profile's key; without aws:region, a profile's region comes from the config file", async () => {
   const { src, dst } = await seeded("from a profile");
-  const files = { "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]), "aws:sharedConfigFiles": JSON.stringify([path.join(dir, "config")]) };
+  const files = {
+    "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]),
+    "aws:sharedConfigFiles": JSON.stringify([path.join(dir, "config")]),
+  };
   const { engine } = await hostWith({ ...files, "aws:profile": "prod", "aws:region": "eu-west-1" });
   let mark = proxy.seen.length;
   await engine.up(await rig.register({ source: at(src, "seed"), destination: at(dst, "one") }, undefined, "one"));
@@ -133,11 +147,19 @@ test("aws:profile with aws:sharedCredentialsFiles signs with the profile's key; 
 test("precedence: a side's credentials, profile and region beat the stack's, which beat the environment's", async () => {
   const { src, dst } = await seeded("precedence");
   const files = { "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]) };
-  const { engine } = await hostWith({ ...files, "aws:region": "eu-west-3", "aws:accessKey": "AKIDSTACKCONFIG00001", "aws:secretKey": secret(STACK_SECRET) });
+  const { engine } = await hostWith({
+    ...files,
+    "aws:region": "eu-west-3",
+    "aws:accessKey": "AKIDSTACKCONFIG00001",
+    "aws:secretKey": secret(STACK_SECRET),
+  });
   const mark = proxy.seen.length;
   await engine.up(
     await rig.register({
-      source: at(src, "seed", { credentials: { accessKeyId: "AKIDLOCATORSOURCE001", secretAccessKey: "locator-secret" }, region: "ca-central-1" }),
+      source: at(src, "seed", {
+        credentials: { accessKeyId: "AKIDLOCATORSOURCE001", secretAccessKey: "locator-secret" },
+        region: "ca-central-1",
+      }),
       destination: at(dst, "seed", { profile: "dev" }),
     }),
   );
@@ -165,7 +187,10 @@ test("aws:assumeRoles (with aws:endpoints' sts) is assumed with the stack's key,
   await engine.up(await rig.register({ source: at(src, "seed"), destination: at(dst, "stack-role") }, undefined, "stack-role"));
   let used = signers(mark);
   const sts = used.filter((s) => s.service === "sts");
-  assert.ok(sts.length >= 1 && sts.every((s) => s.key === "AKIDSTACKCONFIG00001"), `AssumeRole signed by the stack's key: ${JSON.stringify(sts)}`);
+  assert.ok(
+    sts.length >= 1 && sts.every((s) => s.key === "AKIDSTACKCONFIG00001"),
+    `AssumeRole signed by the stack's key: ${JSON.stringify(sts)}`,
+  );
   const role = issued.slice(before).at(-1)!;
   assert.match(role.arn, /assumed-role\/seed-writer\/deploy-42$/);
   const s3 = used.filter((s) => s.service === "s3");
@@ -173,21 +198,37 @@ test("aws:assumeRoles (with aws:endpoints' sts) is assumed with the stack's key,
 
   mark = proxy.seen.length;
   const side = { roleArn: "arn:aws:iam::210987654321:role/dev-reader", sessionName: "side-session" };
-  await engine.up(await rig.register({ source: at(src, "seed", { assumeRole: side }), destination: at(dst, "side-role") }, undefined, "side-role"));
+  await engine.up(
+    await rig.register({ source: at(src, "seed", { assumeRole: side }), destination: at(dst, "side-role") }, undefined, "side-role"),
+  );
   used = signers(mark);
   const arns = issued.slice(before).map((i) => i.arn);
-  assert.ok(arns.some((a) => /assumed-role\/dev-reader\/side-session$/.test(a)), arns.join(", "));
+  assert.ok(
+    arns.some((a) => /assumed-role\/dev-reader\/side-session$/.test(a)),
+    arns.join(", "),
+  );
   const sideKey = issued.find((i) => /dev-reader/.test(i.arn))!.accessKeyId;
-  assert.ok(used.some((s) => s.path.startsWith(`/${src}/`) && s.key === sideKey), "the source is read with the side's role");
-  assert.ok(used.filter((s) => s.path.startsWith(`/${dst}/`)).every((s) => s.key !== sideKey), "the destination keeps the stack's role");
+  assert.ok(
+    used.some((s) => s.path.startsWith(`/${src}/`) && s.key === sideKey),
+    "the source is read with the side's role",
+  );
+  assert.ok(
+    used.filter((s) => s.path.startsWith(`/${dst}/`)).every((s) => s.key !== sideKey),
+    "the destination keeps the stack's role",
+  );
   assert.equal((await rig.get(dst, "side-role")).toString(), "as a role");
 });
 
 test("two accounts in one stack: source.s3.profile and destination.s3.profile sign their own side's requests, with no key in the program", async () => {
   const { src, dst } = await seeded("prod to dev");
-  const { engine } = await hostWith({ "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]), "aws:region": "eu-west-1" });
+  const { engine } = await hostWith({
+    "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]),
+    "aws:region": "eu-west-1",
+  });
   const mark = proxy.seen.length;
-  const { deployed } = await engine.up(await rig.register({ source: at(src, "seed", { profile: "prod" }), destination: at(dst, "seed", { profile: "dev" }) }));
+  const { deployed } = await engine.up(
+    await rig.register({ source: at(src, "seed", { profile: "prod" }), destination: at(dst, "seed", { profile: "dev" }) }),
+  );
   const used = signers(mark);
   const keysOn = (bucket: string, method?: string) =>
     new Set(used.filter((s) => s.path.startsWith(`/${bucket}/`) && (!method || s.method === method)).map((s) => s.key));
@@ -200,24 +241,38 @@ test("two accounts in one stack: source.s3.profile and destination.s3.profile si
 
 test("bad stack config fails check naming the key, before any request; a profile that does not exist fails naming it; neither echoes a secret", async () => {
   const { src, dst } = await seeded("bad config");
-  const broken = await hostWith({ "aws:assumeRoles": "[{ not json", "aws:secretKey": secret(STACK_SECRET), "azure-native:environment": "mars" });
+  const broken = await hostWith({
+    "aws:assumeRoles": "[{ not json",
+    "aws:secretKey": secret(STACK_SECRET),
+    "azure-native:environment": "mars",
+  });
   const mark = proxy.seen.length;
   const failure = await broken.engine.up(await rig.register({ source: at(src, "seed"), destination: at(dst, "x") })).then(
     () => assert.fail("check passed"),
     (e: unknown) => e,
   );
   assert.ok(failure instanceof CheckFailed, String(failure));
-  assert.deepEqual(failure.failures.map((f) => f.property), ["aws:assumeRoles"], "only the aws key: an S3 copy does not read azure-native");
+  assert.deepEqual(
+    failure.failures.map((f) => f.property),
+    ["aws:assumeRoles"],
+    "only the aws key: an S3 copy does not read azure-native",
+  );
   assert.match(failure.failures[0].reason, /is not valid JSON\. Fix it with `pulumi config set --path aws:assumeRoles/);
   assert.equal(proxy.seen.length, mark, "no request");
 
-  const { host, engine } = await hostWith({ "aws:profile": "nope", "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]) });
+  const { host, engine } = await hostWith({
+    "aws:profile": "nope",
+    "aws:sharedCredentialsFiles": JSON.stringify([path.join(dir, "credentials")]),
+  });
   const missing = await engine.up(await rig.register({ source: at(src, "seed"), destination: at(dst, "y") })).then(
     () => assert.fail("copied"),
     (e: unknown) => e,
   );
   assert.ok(missing instanceof HostCallError);
   assert.equal(codeOf(missing), "InvalidInput");
-  assert.match(String((missing as Error).message), /no AWS credentials for the source \(.*nope.*\): set source\.s3\.credentials .* the stack's aws:profile/);
+  assert.match(
+    String((missing as Error).message),
+    /no AWS credentials for the source \(.*nope.*\): set source\.s3\.credentials .* the stack's aws:profile/,
+  );
   assert.ok(!(String((missing as Error).message) + host.output() + broken.host.output()).includes(STACK_SECRET));
 });
