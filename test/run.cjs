@@ -1,7 +1,10 @@
 // `npm test`: typechecks the tests, then runs each tier with jest (jest.config.cjs: one project per tier).
-// Usage: node test/run.cjs [unit] [integration] [--match TEXT ...] [--faults]   (default: both tiers, every file)
+// Usage: node test/run.cjs [unit] [integration] [live] [--match TEXT ...] [--faults] [--no-typecheck]
+//   (default: unit and integration, every file; `live`, the suite against a real bucket and container
+//   (`npm run test:live`, test/live), runs only when named)
 // --faults: the long randomized fault runs (`npm run test:faults`): 20 kill points per store and more
 // fault rounds, with a fixed seed unless FAULT_SEED is given; only the fault suites unless --match.
+// --no-typecheck: skip the tsc step (test/live/against-local.ts's second pass, right after its first).
 "use strict";
 const { spawnSync } = require("node:child_process");
 const fs = require("node:fs");
@@ -26,14 +29,17 @@ if (faults) {
   if (!matches.length) matches.push("crash", "faults", "source-changes");
   console.log(`fault runs: seed ${process.env.FAULT_SEED}, ${process.env.CRASH_POINTS} kill points per store, ${process.env.FAULT_ROUNDS} fault rounds`);
 }
-const named = args.filter((a, i) => a !== "--match" && a !== "--faults" && args[i - 1] !== "--match");
+const typecheckFirst = !args.includes("--no-typecheck");
+const named = args.filter((a, i) => !a.startsWith("--") && args[i - 1] !== "--match");
 const tiers = named.length ? named : ["unit", "integration"];
 let files = tiers.flatMap((tier) => listTests(path.join(__dirname, tier)));
 if (tiers.includes("integration")) files.push(...listTests(path.join(__dirname, "support")));
 if (matches.length) files = files.filter((f) => matches.some((m) => path.basename(f).includes(m)));
 
-const typecheck = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
-if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+if (typecheckFirst) {
+  const typecheck = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", "tsconfig.test.json"], { cwd: root, stdio: "inherit" });
+  if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+}
 
 // One file at a time (the suites start servers and provider hosts of their own), no per-test deadline:
 // a copy's own timeoutSeconds is what a test measures, never jest's clock.
