@@ -63,7 +63,8 @@ export async function startAzureRig(opts: { env?: NodeJS.ProcessEnv; callTimeout
       return reg;
     },
     async stop() {
-      await host.stop();
+      // A test may have swapped in a host of its own (after killing this one): stop whichever is current too.
+      for (const h of new Set([host, rig.host])) await h.stop();
       await azurite.stop();
     },
   };

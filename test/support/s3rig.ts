@@ -119,7 +119,8 @@ export async function startS3Rig(opts: { cwd?: string; server?: S3Server } = {})
       return reg;
     },
     async stop() {
-      await host.stop();
+      // A test may have swapped in a host of its own (after killing this one): stop whichever is current too.
+      for (const h of new Set([host, rig.host])) await h.stop();
       if (!opts.server) await server.stop();
     },
   };
