@@ -1,6 +1,18 @@
 /** pulumi-copied-object: the CopiedObject resource, its argument types, and its errors. */
 export { CopiedObject, type CopiedObjectArgs, type LocatorInput } from "./copiedObject";
-export type { AzureBlobLocator, AzureCredentials, AzureFileLocator, Locator, S3Credentials, S3Locator } from "./locators";
+export { CopiedPrefix, type CopiedPrefixArgs, type PrefixLocatorInput } from "./copiedPrefix";
+export type { PrefixEngine, PrefixOptions } from "./prefixArgs";
+export type { AzureBlobPrefixLocator, AzureFilePrefixLocator, PrefixLocator, S3PrefixLocator } from "./prefixLocators";
+export type {
+  AssumeRole,
+  AzureBlobLocator,
+  AzureCredentials,
+  AzureFileLocator,
+  AzureServicePrincipal,
+  Locator,
+  S3Credentials,
+  S3Locator,
+} from "./locators";
 export {
   customStorageClass,
   type AccessTier,

@@ -5,9 +5,21 @@
  */
 import type { LocatorKind } from "../locators";
 import type { Driver } from "../plan";
-import type { DriverFactory, SourceOpener, SourceReader, Store } from "./types";
+import type { PrefixKind } from "../prefixLocators";
+import type { DriverFactory, PrefixStore, SourceOpener, SourceReader, Store } from "./types";
 
-export type { CopyDriver, CopyJob, CopyOperation, DriverFactory, LeftBehind, ObjectState, Store, WriteEvidence, Written } from "./types";
+export type {
+  CopyDriver,
+  CopyJob,
+  CopyOperation,
+  DriverFactory,
+  LeftBehind,
+  ObjectState,
+  PrefixStore,
+  Store,
+  WriteEvidence,
+  Written,
+} from "./types";
 
 const s3 = () => require("./s3") as typeof import("./s3");
 const blob = () => require("./azureBlob") as typeof import("./azureBlob");
@@ -45,6 +57,13 @@ const drivers: Record<Driver, (from: LocatorKind) => DriverFactory> = {
   streamToS3: (from) => stream().streamToS3(openers[from]()),
 };
 
+/** Whole prefixes, for CopiedPrefix. */
+const prefixStores: Record<PrefixKind, () => PrefixStore> = {
+  s3: () => (require("./s3Prefix") as typeof import("./s3Prefix")).s3PrefixStore(),
+  azureBlob: () => (require("./azurePrefix") as typeof import("./azurePrefix")).blobPrefixStore(),
+  azureFile: () => (require("./azurePrefix") as typeof import("./azurePrefix")).filePrefixStore(),
+};
+
 const made = new Map<string, unknown>();
 
 function once<T>(key: string, make: () => T): T {
@@ -59,4 +78,8 @@ export function storeFor(kind: LocatorKind): Store {
 /** The copier that plan.ts's route names, reading this kind of source. */
 export function driverFor(driver: Driver, from: LocatorKind): DriverFactory {
   return once(`driver:${driver}:${from}`, () => drivers[driver](from));
+}
+
+export function prefixStoreFor(kind: PrefixKind): PrefixStore {
+  return once(`prefix:${kind}`, prefixStores[kind]);
 }

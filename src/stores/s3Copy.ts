@@ -26,7 +26,7 @@ import {
   CONTENT_OPTIONS,
   type Job,
 } from "./s3Multipart";
-import type { CopyDriver, DriverFactory, SourceRead, Written } from "./types";
+import type { CopyDriver, DriverFactory, SourceRead, Written, CopyJob } from "./types";
 
 type S3PlanChoice = ReturnType<typeof planS3Copy>;
 
@@ -45,6 +45,12 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
     let after: HeadObjectCommandOutput | undefined;
     const driver: CopyDriver<SourceRead, S3PlanChoice> = {
       async readSource() {
+        const listed = fromListing(request, destination, options);
+        if (listed) {
+          // A prefix's listing already gave the ETag and size: one CopyObject pinned to that ETag, no HEAD first.
+          job = { src, dst, source, destination, head: listed, options, signal, log };
+          return { label: s3Uri(source), etag: normalizeEtag(listed.ETag ?? ""), contentLength: listed.ContentLength ?? 0 };
+        }
         const head = await headS3(src, source, source.versionId, signal, "source");
         if (!head)
           throw new CopyError(
@@ -69,6 +75,8 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
           concurrency: options.concurrency,
         }),
       async prepare(_read, plan) {
+        // A prefix's run swept the whole prefix once, before its first copy.
+        if (request.listed) return;
         // Uploads a killed run left on this key. A single copy starts none, so it need not wait for the sweep.
         sweep = abortLeftoverUploads(dst, destination, signal, log);
         if (plan.strategy === "multipart") await sweep;
@@ -109,7 +117,13 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
         if (tags) await ensureTags(job, tags, written.versionId);
       },
       async describe(written) {
+        // From a listing, the copy's answer is the description when it names the ETag; a HEAD only otherwise.
+        if (request.listed && written.etag && job.head.ETag && normalizeEtag(job.head.ETag) === written.etag) {
+          after = { ETag: written.etag, VersionId: written.versionId, ContentLength: job.head.ContentLength, $metadata: {} };
+          return { ...stateOf(after), ...(written.lastModified ? { lastModified: written.lastModified } : {}) };
+        }
         after = await headS3(dst, destination, written.versionId, signal, "destination");
+        if (request.listed && after) job.head = (await headS3(src, source, source.versionId, signal, "source")) ?? job.head;
         return after && stateOf(after);
       },
       verify: (_read, plan) => verify(job.head, after!, plan.strategy, source, destination),
@@ -127,6 +141,18 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
     };
     return driver as unknown as CopyDriver;
   };
+}
+
+/**
+ * The source as a listing described it, when one CopyObject will copy it (up to the single-copy threshold): then no
+ * HEAD is needed, since the copy is pinned to the listed ETag and the server copies metadata and tags itself.
+ */
+function fromListing(request: CopyJob, destination: S3Locator, options: CopyJob["options"]): HeadObjectCommandOutput | undefined {
+  const listed = request.listed;
+  if (!listed || ("s3" in request.source && request.source.s3.versionId)) return undefined;
+  const compatibleServer = isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
+  const plan = planS3Copy({ sizeBytes: listed.contentLength, compatibleServer, strategy: options.strategy, partSizeBytes: options.partSizeBytes });
+  return plan.strategy === "copy" ? { ETag: `"${listed.etag}"`, ContentLength: listed.contentLength, $metadata: {} } : undefined;
 }
 
 /** A custom endpoint that is not AWS's own (AWS endpoints can be given too: FIPS, dual-stack, VPC). */

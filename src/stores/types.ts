@@ -8,6 +8,8 @@ import type { CopyOptions } from "../args";
 import type { Locator } from "../locators";
 import type { Logger } from "../operation";
 import type { CopyError } from "../errors";
+import type { Listed } from "../manifest";
+import type { PrefixLocator } from "../prefixLocators";
 
 /** What a store reports of one stored object. ETags are unquoted. */
 export interface ObjectState {
@@ -68,6 +70,11 @@ export interface CopyJob {
   /** Fires on timeout or shutdown; every wait and request listens to it. */
   signal: AbortSignal;
   log: Logger;
+  /**
+   * What a listing already said of the source (CopiedPrefix): a driver may pin the copy to this ETag instead of
+   * reading the source first, and skip the per-key sweep (the run swept the whole prefix once).
+   */
+  listed?: { etag: string; contentLength: number };
 }
 
 /** The source as a driver read it: every later request is pinned to this ETag (and version). */
@@ -159,3 +166,23 @@ export interface OpenedSource extends SourceRead {
 }
 
 export type SourceOpener = (location: Locator, credentials: unknown, signal: AbortSignal) => Promise<OpenedSource>;
+
+/** One store's operations on a whole prefix, for CopiedPrefix. Names are relative to the prefix. */
+export interface PrefixStore {
+  /** The objects under the prefix, page by page, in key order (UTF-8 bytes), named relative to the prefix. */
+  list(location: PrefixLocator, credentials: unknown, signal: AbortSignal, side: "source" | "destination"): AsyncIterable<Listed>;
+  /** The object at a relative name (the manifest), or undefined when it does not exist. */
+  read(location: PrefixLocator, credentials: unknown, name: string, signal: AbortSignal): Promise<Readable | undefined>;
+  /** Writes an object at a relative name, visible whole or not at all. */
+  write(location: PrefixLocator, credentials: unknown, name: string, body: Readable, signal: AbortSignal): Promise<void>;
+  /** Removes the object at a relative name, with every version of it. Missing is not an error. */
+  erase(location: PrefixLocator, credentials: unknown, name: string, signal: AbortSignal): Promise<void>;
+  /** Aborts unfinished writes under the prefix whose relative names `mine` accepts; returns how many. */
+  abandonUploads(
+    location: PrefixLocator,
+    credentials: unknown,
+    mine: (name: string) => boolean,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<number>;
+}

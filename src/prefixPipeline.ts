@@ -1,0 +1,246 @@
+/**
+ * What a CopiedPrefix run does, in order: mark the run, read the old manifest, sweep what a killed run left, list
+ * the source and merge it with the manifest in one pass (copy what is new or changed, skip the rest, prune what is
+ * gone), write the new manifest as it goes, and clear the mark. Memory stays flat: the listing, the manifest and
+ * the copies in flight are streams and bounded windows, never whole lists. Each object goes through prefixObjects.ts.
+ */
+import { Readable } from "node:stream";
+import type { Ambient } from "./ambient";
+import { DEFAULT_TIMEOUT_SECONDS } from "./args";
+import { CopyError, isCopyError } from "./errors";
+import { identityOf, objectId, sameService, serviceLabel } from "./identity";
+import { ManifestWriter, merge, none, Peekable, readManifest, unchanged, type ManifestEntry, type ManifestHeader } from "./manifest";
+import { abortReason, operationSignal, type Logger } from "./operation";
+import { routeOrThrow } from "./plan";
+import type { PerObjectOptions, PrefixWireInputs } from "./prefixArgs";
+import { MANIFEST_NAME, objectAt, prefixKind, RUNNING_NAME, selected, type PrefixLocator } from "./prefixLocators";
+import { copyOne, Limiter, objectLogger, removeOne, type ObjectContext, type ObjectResult } from "./prefixObjects";
+import { prefixState, type PrefixState, type RunCounts } from "./prefixState";
+import { CLEANUP_BUDGET_MS, shutdownSignal, trackInflight } from "./shutdown";
+import { driverFor, prefixStoreFor, storeFor } from "./stores";
+import { formatBytes } from "./values";
+
+export const DEFAULT_PREFIX_CONCURRENCY = 32;
+/** Results waiting for an earlier key before they can be written: bounds memory when one object is slow. */
+const WINDOW = 2048;
+const PROGRESS_EVERY_MS = 10_000;
+
+/** The resource id: the destination prefix as identity.ts names it. */
+export function prefixId(inputs: Pick<PrefixWireInputs, "destination" | "destinationCredentials">, ambient: Ambient): string {
+  const identity = identityOf(objectAt(inputs.destination, ""), inputs.destinationCredentials, ambient);
+  if (!identity) throw new CopyError("InvalidInput", "the destination is not known yet");
+  return objectId(identity);
+}
+
+export function headerOf(inputs: PrefixWireInputs, ambient: Ambient): ManifestHeader {
+  const name = (l: PrefixLocator, c: unknown) => {
+    const id = identityOf(objectAt(l, ""), c, ambient);
+    return id ? objectId(id) : JSON.stringify(l);
+  };
+  return {
+    v: 1,
+    source: name(inputs.source, inputs.sourceCredentials),
+    destination: name(inputs.destination, inputs.destinationCredentials),
+  };
+}
+
+/** Create or update. `recopy`: copy every selected object again (the source or a content option changed). */
+export async function copyPrefix(
+  inputs: PrefixWireInputs,
+  olds: PrefixState | undefined,
+  id: string,
+  ambient: Ambient,
+  log: Logger,
+  recopy: boolean,
+): Promise<PrefixState> {
+  const started = Date.now();
+  const operation = operationSignal(inputs.timeoutSeconds ?? DEFAULT_TIMEOUT_SECONDS, shutdownSignal());
+  const signal = operation.signal;
+  const { source, destination, sourceCredentials, destinationCredentials } = inputs;
+  const store = prefixStoreFor(prefixKind(destination));
+  const counts: RunCounts = { copied: 0, skipped: 0, removed: 0 };
+  const failures: NonNullable<ObjectResult["failure"]>[] = [];
+  const header = headerOf(inputs, ambient);
+  let writer: ManifestWriter | undefined;
+  try {
+    return await trackInflight(async () => {
+      // A mark left by a run that never finished means the destination may hold copies no manifest names.
+      const interrupted = (await store.read(destination, destinationCredentials, RUNNING_NAME, signal)) !== undefined;
+      const old = await store.read(destination, destinationCredentials, MANIFEST_NAME, signal);
+      let entries: AsyncIterable<ManifestEntry> = none();
+      if (old) {
+        const read = await readManifest(old);
+        if (read.header.destination !== header.destination || (!olds && read.header.source !== header.source)) {
+          old.destroy();
+          throw new CopyError(
+            "InvalidInput",
+            `${header.destination} already holds the manifest of another CopiedPrefix (copying from ${read.header.source}): two ` +
+              "resources cannot share a destination prefix. Choose another destination.prefix, or remove that resource",
+          );
+        }
+        // Another source than the manifest's: every object is copied again, and the old lines still say what to prune.
+        if (read.header.source !== header.source) recopy = true;
+        entries = read.entries;
+      } else if (olds && olds.objectCount > 0) {
+        log.warn(`the manifest of ${id} is gone (deleted outside Pulumi?): each object is looked at again before it is copied`);
+      }
+      const adopt = interrupted || (!!olds && olds.objectCount > 0 && !old);
+      if (interrupted) log.info("the last run here did not finish: objects the destination already holds are recorded, not copied again");
+      await store.write(destination, destinationCredentials, RUNNING_NAME, Readable.from([new Date().toISOString()]), signal);
+      const include = inputs.include;
+      const exclude = inputs.exclude;
+      await store.abandonUploads(destination, destinationCredentials, (k) => selected(k, include, exclude), signal, log);
+
+      // A listing that fails part way stops the copies too; what was done is kept, and named in the manifest.
+      const stop = new AbortController();
+      const runSignal = AbortSignal.any([signal, stop.signal]);
+      const ctx = objectContext(inputs, ambient, adopt, runSignal, log);
+      const manifest = new Peekable(entries);
+      const w = (writer = new ManifestWriter(header));
+      const uploading = store.write(destination, destinationCredentials, MANIFEST_NAME, w.body, cleanupSignal(signal));
+      const stalled = uploading.then(() => {
+        throw new CopyError("CopyFailed", "the manifest's upload ended before the manifest did");
+      });
+      stalled.catch(() => undefined);
+      const write = async (entry: ManifestEntry | undefined) => void (entry && (await Promise.race([w.add(entry), stalled])));
+      const limiter = new Limiter(inputs.concurrency ?? DEFAULT_PREFIX_CONCURRENCY);
+      const window: Array<Promise<ObjectResult>> = [];
+      const tally = (r: ObjectResult) => {
+        if (r.outcome === "copied" || r.outcome === "adopted") counts.copied++;
+        if (r.outcome === "removed") counts.removed++;
+        if (r.failure) failures.push(r.failure);
+        return r.entry;
+      };
+      const later = (entry: ManifestEntry | undefined, work: () => Promise<ObjectResult>) =>
+        limiter.run(() => (runSignal.aborted ? Promise.resolve<ObjectResult>({ outcome: "kept", entry }) : work()));
+      const progress = reporter(log, counts, failures);
+      let listingError: unknown;
+      try {
+        const listing = filtered(prefixStoreFor(prefixKind(source)).list(source, sourceCredentials, runSignal, "source"), include, exclude);
+        for await (const item of merge(listing, manifest)) {
+          const { listed, entry } = item;
+          let work: Promise<ObjectResult>;
+          if (listed && entry && !recopy && unchanged(entry, listed)) {
+            counts.skipped++;
+            work = Promise.resolve({ outcome: "kept", entry });
+          } else if (listed) work = later(entry, () => copyOne(ctx, item.key, listed, entry));
+          else if (inputs.prune) work = later(entry, () => removeOne(ctx, entry!));
+          else work = Promise.resolve({ outcome: "kept", entry });
+          window.push(work);
+          progress.seen(listed?.size ?? 0);
+          while (window.length > WINDOW) await write(tally(await window.shift()!));
+          if (signal.aborted) break;
+        }
+      } catch (e) {
+        if (!signal.aborted) listingError = e;
+        stop.abort(e);
+      } finally {
+        progress.stop();
+      }
+      for (const work of window.splice(0)) await write(tally(await work));
+      // Cut off: the entries not reached still describe the destination.
+      for await (const entry of manifest.rest()) await write(entry);
+      const summary = w.end();
+      await uploading;
+      const nothing = !old && !olds && summary.count === 0;
+      if (listingError && nothing) {
+        // A first run that wrote nothing leaves nothing behind: no manifest, no mark.
+        for (const name of [MANIFEST_NAME, RUNNING_NAME])
+          await store.erase(destination, destinationCredentials, name, cleanupSignal(signal));
+        throw listingError;
+      }
+      if (!signal.aborted && !listingError) await store.erase(destination, destinationCredentials, RUNNING_NAME, cleanupSignal(signal));
+      const state = prefixState(inputs, summary, counts, {
+        copyStatus: signal.aborted ? "aborted" : failures.length || listingError ? "failed" : "success",
+        engine: "provider",
+        durationMs: Date.now() - started,
+      });
+      log.info(`${id}: ${counts.copied} copied, ${counts.skipped} unchanged, ${counts.removed} removed; ${summary.count} objects held`);
+      if (signal.aborted) throw Object.assign(abortReason(signal), { id, properties: state });
+      if (listingError) throw Object.assign(asCopyError(listingError), { id, properties: state });
+      if (failures.length) throw Object.assign(failedObjects(failures, counts), { id, properties: state });
+      return state;
+    });
+  } catch (e) {
+    writer?.destroy(e as Error);
+    if (signal.aborted && !(e as { properties?: unknown }).properties) throw abortReason(signal);
+    throw asCopyError(e);
+  } finally {
+    operation.dispose();
+  }
+}
+
+function asCopyError(e: unknown): CopyError {
+  return isCopyError(e) ? e : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
+}
+
+function objectContext(inputs: PrefixWireInputs, ambient: Ambient, adopt: boolean, signal: AbortSignal, log: Logger): ObjectContext {
+  const { source, destination, sourceCredentials, destinationCredentials } = inputs;
+  const from = identityOf(objectAt(source, ""), sourceCredentials, ambient);
+  const to = identityOf(objectAt(destination, ""), destinationCredentials, ambient);
+  const services = from && to ? { same: sameService(from, to), source: serviceLabel(from), destination: serviceLabel(to) } : undefined;
+  const route = routeOrThrow(prefixKind(source), prefixKind(destination), inputs.strategy, services);
+  return {
+    source,
+    destination,
+    sourceCredentials,
+    destinationCredentials,
+    options: perObjectOptions(inputs),
+    driver: driverFor(route.driver, prefixKind(source)),
+    destinationStore: storeFor(prefixKind(destination)),
+    adopt: adopt && route.driver === "s3ToS3",
+    signal,
+    log: objectLogger(log),
+  };
+}
+
+function perObjectOptions(inputs: PrefixWireInputs): PerObjectOptions {
+  const { source: _s, destination: _d, sourceCredentials: _sc, destinationCredentials: _dc, include: _i, exclude: _e, ...rest } = inputs;
+  const { prune: _p, concurrency: _c, engine: _g, batchRoleArn: _b, ...perObject } = rest;
+  // Every object shares the run's deadline, not one of its own.
+  return { ...perObject, timeoutSeconds: undefined };
+}
+
+async function* filtered(listing: AsyncIterable<import("./manifest").Listed>, include?: string[], exclude?: string[]) {
+  for await (const listed of listing) if (selected(listed.key, include, exclude)) yield listed;
+}
+
+/** A failed run's error: how many objects failed, and the first few keys with their codes. */
+function failedObjects(failures: NonNullable<ObjectResult["failure"]>[], counts: RunCounts): CopyError {
+  const first = failures.slice(0, 5).map((f) => `${f.key} (${f.code}: ${f.message.slice(0, 160)})`);
+  return new CopyError(
+    failures.every((f) => f.code === failures[0].code) ? (failures[0].code as CopyError["code"]) : "CopyFailed",
+    `${failures.length} object(s) failed (${counts.copied} copied, ${counts.skipped} unchanged): ${first.join("; ")}` +
+      `${failures.length > 5 ? `; and ${failures.length - 5} more` : ""}. The next up copies them again; the others are kept`,
+  );
+}
+
+/** After an abort, writing the manifest still gets a little time: 3 s on shutdown, a minute after a timeout. */
+function cleanupSignal(signal: AbortSignal): AbortSignal {
+  if (!signal.aborted) return AbortSignal.timeout(10 * 60_000);
+  return AbortSignal.timeout(shutdownSignal().aborted ? CLEANUP_BUDGET_MS - 1000 : 60_000);
+}
+
+function reporter(log: Logger, counts: RunCounts, failures: unknown[]) {
+  const started = Date.now();
+  let listed = 0;
+  let bytes = 0;
+  const timer = setInterval(() => {
+    const done = counts.copied + counts.skipped + counts.removed + failures.length;
+    const seconds = (Date.now() - started) / 1000;
+    const rate = done / seconds;
+    log.progress(
+      `${done} of ${listed} listed so far (${counts.copied} copied, ${counts.skipped} unchanged, ${counts.removed} removed` +
+        `${failures.length ? `, ${failures.length} failed` : ""}); ${formatBytes(bytes)} listed; ${rate.toFixed(0)} objects/s` +
+        `${rate > 0 && listed > done ? `, about ${Math.ceil((listed - done) / rate)} s left for those listed` : ""}`,
+    );
+  }, PROGRESS_EVERY_MS);
+  timer.unref();
+  return {
+    seen(size: number) {
+      listed++;
+      bytes += size;
+    },
+    stop: () => clearInterval(timer),
+  };
+}
