@@ -20,6 +20,26 @@ test("there are examples, and the root Pulumi.yaml runs one of them", () => {
   assert.ok(main && fs.existsSync(path.join(repoRoot, main, "index.ts")), `Pulumi.yaml's main (${main}) is an example program`);
 });
 
+test("Pulumi.yaml declares the config its program reads, each optional key with a default (the CLI demands any without)", () => {
+  const project = fs.readFileSync(path.join(repoRoot, "Pulumi.yaml"), "utf8");
+  const main = /^main:\s*(\S+)/m.exec(project)![1];
+  // The config block: two-space keys, each with four-space attributes.
+  const block = /^config:\n((?: {2}.*\n?)*)/m.exec(project)?.[1] ?? "";
+  const declared = new Map<string, { default: boolean }>();
+  let key = "";
+  for (const line of block.split("\n")) {
+    const top = /^ {2}([\w.:-]+):\s*$/.exec(line);
+    if (top) declared.set((key = top[1]), { default: false });
+    else if (/^ {4}default:/.test(line)) declared.get(key)!.default = true;
+  }
+  const program = fs.readFileSync(path.join(repoRoot, main, "index.ts"), "utf8");
+  const reads = new Map([...program.matchAll(/config\.(get|require)\w*\("([^"]+)"/g)].map((m) => [m[2], m[1]] as const));
+  assert.ok(reads.size > 0, "the main program reads its config");
+  assert.deepEqual([...declared.keys()].sort(), [...reads.keys()].sort(), "declared keys are the keys the program reads");
+  // pulumi/pulumi#21797: a declared key without a default must be set in every stack, even one the program only `get`s.
+  for (const [name, how] of reads) if (how === "get") assert.ok(declared.get(name)?.default, `${name} is optional: it needs a default`);
+});
+
 for (const [name, where] of Object.entries(compilers)) {
   test(`every example type-checks under ${name}`, () => {
     const dir = typeof where === "function" ? where() : where;

@@ -26,6 +26,30 @@ export interface Registration {
   additionalSecretOutputs: string[];
   /** The engine never calls Delete for such a resource. */
   retainOnDelete: boolean;
+  /** URNs the resource waits for: its `dependsOn`, and the resources its inputs' Outputs came from. */
+  dependencies: string[];
+  /** Per top-level input, the URNs its value came from (RegisterResourceRequest's propertyDependencies). */
+  propertyDependencies: Record<string, string[]>;
+  /** A resource read, not managed (`Resource.get`): the id it was read by. Its `inputs` are the read's properties. */
+  readId?: string;
+}
+
+/** How `registerUnderMocks` runs a program. */
+export interface MockOptions {
+  project?: string;
+  stack?: string;
+  /** The @pulumi/pulumi the program's resources come from (a program of its own installs its own). */
+  pulumi?: typeof pulumi;
+  /**
+   * Plays the providers (possibly async). Either may be left out: `newResource` then returns the inputs as the
+   * state, `call` its inputs as the result.
+   */
+  mocks?: Partial<pulumi.runtime.Mocks>;
+  /**
+   * As `pulumi preview` runs a program: an output the mocks leave out of a resource's state is unknown, and reaches
+   * the resources that use it as the engine's unknown sentinel. @default false
+   */
+  preview?: boolean;
 }
 
 export interface ResourceRef {
@@ -53,10 +77,7 @@ let mockLock: Promise<unknown> = Promise.resolve();
  * RegisterResourceRequest: its `object` Struct still carries secret wrappers, and
  * `additionalSecretOutputs` is a request field. Calls are serialized: the mock monitor is global.
  */
-export function registerUnderMocks(
-  program: () => unknown,
-  opts: { project?: string; stack?: string; pulumi?: typeof pulumi } = {},
-): Promise<Registration[]> {
+export function registerUnderMocks(program: () => unknown, opts: MockOptions = {}): Promise<Registration[]> {
   const run = mockLock.then(() => runUnderMocks(program, opts));
   mockLock = run.catch(() => undefined);
   return run;
@@ -68,28 +89,44 @@ interface RawRegisterRequest {
   getObject(): structproto.Struct | undefined;
   getAdditionalsecretoutputsList(): string[];
   getRetainondelete?(): boolean;
+  getDependenciesList(): string[];
+  getPropertydependenciesMap(): { forEach(fn: (deps: { getUrnsList(): string[] }, key: string) => void): void };
+}
+interface RawReadRequest {
+  getType(): string;
+  getName(): string;
+  getId(): string;
+  getProperties(): structproto.Struct | undefined;
+  getDependenciesList(): string[];
 }
 type MonitorCallback = (err: unknown, resp?: { getUrn(): string }) => void;
 interface RawMonitor {
   registerResource(req: RawRegisterRequest, cb: MonitorCallback): unknown;
+  readResource(req: RawReadRequest, cb: MonitorCallback): unknown;
 }
 
-/** `opts.pulumi`: the @pulumi/pulumi the program's resources come from (a program of its own installs its own). */
-async function runUnderMocks(program: () => unknown, opts: { project?: string; stack?: string; pulumi?: typeof pulumi }): Promise<Registration[]> {
+const DEFAULT_MOCKS: pulumi.runtime.Mocks = {
+  newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }),
+  call: (a) => a.inputs,
+};
+
+async function runUnderMocks(program: () => unknown, opts: MockOptions): Promise<Registration[]> {
   const sdk = opts.pulumi ?? pulumi;
-  await sdk.runtime.setMocks(
-    { newResource: (a) => ({ id: `${a.name}-id`, state: a.inputs }), call: (a) => a.inputs },
-    opts.project ?? "project",
-    opts.stack ?? "stack",
-    false,
-  );
+  const mocks: pulumi.runtime.Mocks = {
+    newResource: opts.mocks?.newResource?.bind(opts.mocks) ?? DEFAULT_MOCKS.newResource,
+    call: opts.mocks?.call?.bind(opts.mocks) ?? DEFAULT_MOCKS.call,
+  };
+  await sdk.runtime.setMocks(mocks, opts.project ?? "project", opts.stack ?? "stack", opts.preview ?? false);
   const monitor = sdk.runtime.getMonitor() as unknown as RawMonitor;
   const original = monitor.registerResource.bind(monitor);
+  const originalRead = monitor.readResource.bind(monitor);
   const registrations: Registration[] = [];
   const errors: unknown[] = [];
   monitor.registerResource = (req, cb) => {
     const secretPaths: string[] = [];
     const inputs = toEngineView(req.getObject()?.toJavaScript() ?? {}, "", secretPaths) as Props;
+    const propertyDependencies: Record<string, string[]> = {};
+    req.getPropertydependenciesMap().forEach((deps, key) => void (propertyDependencies[key] = deps.getUrnsList()));
     return original(req, (err, resp) => {
       if (err) errors.push(err);
       else registrations.push({
@@ -100,6 +137,28 @@ async function runUnderMocks(program: () => unknown, opts: { project?: string; s
         secretPaths,
         additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
         retainOnDelete: req.getRetainondelete?.() ?? false,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies,
+      });
+      cb(err, resp);
+    });
+  };
+  monitor.readResource = (req, cb) => {
+    const secretPaths: string[] = [];
+    const inputs = toEngineView(req.getProperties()?.toJavaScript() ?? {}, "", secretPaths) as Props;
+    return originalRead(req, (err, resp) => {
+      if (err) errors.push(err);
+      else registrations.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn: resp!.getUrn(),
+        inputs,
+        secretPaths,
+        additionalSecretOutputs: [],
+        retainOnDelete: false,
+        dependencies: req.getDependenciesList(),
+        propertyDependencies: {},
+        readId: req.getId(),
       });
       cb(err, resp);
     });
