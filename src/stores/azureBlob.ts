@@ -1,4 +1,4 @@
-import { BlobServiceClient, StorageSharedKeyCredential, type BlobClient } from "@azure/storage-blob";
+import { BlobServiceClient, StorageSharedKeyCredential, type BlobClient, type ContainerClient } from "@azure/storage-blob";
 import { ambient, type Ambient } from "../ambient";
 import { accountNameOf, parseConnectionString, resolveAzureAccount } from "../azureAccount";
 import { CopyError } from "../errors";
@@ -48,6 +48,11 @@ const blobAccounts = new ClientCache<BlobAccount>();
 export function blobHandle(location: AzureBlobLocator, credentials?: AzureCredentials, amb: Ambient = ambient()): BlobHandle {
   const account = blobAccount(location, credentials, amb);
   return { ...account, client: pick(account.service, location) };
+}
+
+/** A container's client on the same account and credential as its blobs', for CopiedPrefix's listing. */
+export function blobContainer(location: Omit<AzureBlobLocator, "blob">, credentials?: AzureCredentials, amb = ambient()): ContainerClient {
+  return blobAccount({ ...location, blob: "" }, credentials, amb).service.getContainerClient(location.container);
 }
 
 function blobAccount(location: AzureBlobLocator, credentials: AzureCredentials | undefined, amb: Ambient): BlobAccount {

@@ -6,7 +6,8 @@
  * Operations (REST reference, https://learn.microsoft.com/rest/api/storageservices/ + name):
  * create-share, get-share-properties, delete-share, create-directory, get-directory-properties,
  * delete-directory, list-directories-and-files, create-file, put-range, get-file,
- * get-file-properties, set-file-metadata, copy-file, abort-copy-file, delete-file.
+ * get-file-properties, set-file-metadata, copy-file, abort-copy-file, delete-file, rename-file
+ * (list-directories-and-files gives ETags when asked with include=Etag).
  * Errors: file-service-error-codes, common-rest-api-error-codes. Auth: authorize-with-shared-key,
  * create-service-sas, create-account-sas. Anything else answers 501 NotImplemented.
  * Copy File stays `pending` for `copyDelayMs` (growing x-ms-copy-progress, zero-length
@@ -123,6 +124,10 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
     const rawPath = q < 0 ? url : url.slice(0, q);
     const query = parseQuery(q < 0 ? "" : url.slice(q + 1));
     const segs = rawPath.split("/").filter(Boolean).map(decode);
+    // The SDK's rename builds the destination as /<share>/<path> on the client's URL, which drops the account of a
+    // path-style URL (ours, Azurite's); real Azure Files is host-style. Take the account from the rename source.
+    const renamedFrom = String(req.headers["x-ms-file-rename-source"] ?? "");
+    if (renamedFrom && !accounts.has(segs[0] ?? "")) segs.unshift(decode(new URL(renamedFrom).pathname.split("/")[1] ?? ""));
     const method = req.method ?? "GET";
     const entry = { method, path: "/" + segs.join("/"), query: Object.fromEntries([...query].map(([k, v]) => [k, v.join(",")])), headers: req.headers, status: 0 };
     requests.push(entry);
@@ -191,7 +196,7 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       }
       if (!parentOk) return fail(404, "ParentNotFound");
       if (item?.kind !== "directory") return fail(404, "ResourceNotFound");
-      if ((method === "GET" || method === "HEAD") && comp === "list") return ok(200, { "content-type": "application/xml" }, Buffer.from(listing(account, shareName, share, path, p("prefix") ?? "")));
+      if ((method === "GET" || method === "HEAD") && comp === "list") return ok(200, { "content-type": "application/xml" }, Buffer.from(listing(account, shareName, share, path, p("prefix") ?? "", /etag/i.test(p("include") ?? ""))));
       if (method === "GET" || method === "HEAD") return ok(200, itemHeaders(item, true));
       if (method === "PUT" && comp === "metadata") {
         Object.assign(item, { metadata: meta }, touch());
@@ -231,6 +236,16 @@ export async function startAzureFilesServer(opts: AzureFilesServerOptions = {}):
       share.items.set(path, file);
       settle(file);
       return ok(202, { etag: file.etag, "last-modified": file.lastModified.toUTCString(), "x-ms-copy-id": file.copy.id, "x-ms-copy-status": file.copy.status });
+    }
+    if (method === "PUT" && comp === "rename") {
+      // Rename File: the source is named by URL (maybe with a SAS); the destination's SAS or key authorises it.
+      const from = new URL(h("x-ms-file-rename-source"), "http://source").pathname.split("/").filter(Boolean).map(decode);
+      const moved = from[0] === account.name && from[1] === shareName ? share.items.get(from.slice(2).join("/")) : undefined;
+      if (moved?.kind !== "file") return fail(404, "ResourceNotFound", "x-ms-file-rename-source");
+      if (item && h("x-ms-file-rename-replace-if-exists") !== "true") return fail(409, "ResourceAlreadyExists");
+      share.items.delete(from.slice(2).join("/"));
+      share.items.set(path, moved);
+      return ok(200, itemHeaders(moved, false));
     }
     if (!item) return fail(404, "ResourceNotFound");
     if (method === "PUT" && comp === "copy") {
@@ -441,11 +456,11 @@ function itemHeaders(item: Item, read: boolean): http.OutgoingHttpHeaders {
   return out;
 }
 
-function listing(account: Account, shareName: string, share: Share, dir: string, prefix: string): string {
+function listing(account: Account, shareName: string, share: Share, dir: string, prefix: string, etags = false): string {
   const entries = [...share.items].filter(([k]) => k !== dir && (dir === "" ? !k.includes("/") : k.startsWith(dir + "/") && !k.slice(dir.length + 1).includes("/")));
   const body = entries.map(([k, item]) => ({ name: k.slice(k.lastIndexOf("/") + 1), item })).filter((e) => e.name.startsWith(prefix)).sort((a, b) => (a.name < b.name ? -1 : 1))
     .map(({ name, item }) => item.kind === "file"
-      ? `<File><Name>${xml(name)}</Name><FileId>${item.id}</FileId><Properties><Content-Length>${item.content.length}</Content-Length></Properties></File>`
+      ? `<File><Name>${xml(name)}</Name><FileId>${item.id}</FileId><Properties><Content-Length>${item.content.length}</Content-Length>${etags ? `<Etag>${item.etag}</Etag>` : ""}</Properties></File>`
       : `<Directory><Name>${xml(name)}</Name><FileId>${item.id}</FileId><Properties /></Directory>`).join("");
   return `<?xml version="1.0" encoding="utf-8"?><EnumerationResults ServiceEndpoint="/${account.name}/" ShareName="${xml(shareName)}" DirectoryPath="${xml(dir)}"><Prefix>${xml(prefix)}</Prefix><Entries>${body}</Entries><NextMarker /></EnumerationResults>`;
 }
