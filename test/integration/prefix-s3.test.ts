@@ -135,3 +135,27 @@ test("delete only what was written: an object another process wrote under the de
   await rig.engine.destroy(deployed);
   assert.deepEqual(await listAll(dst), ["d/someone-else.txt"], "destroy keeps it, and removes the rest");
 });
+
+test("a manifest deleted out of band: the next up plans a run that adopts what is there by ETag and size (no new version) and writes it again; destroy without one keeps the objects", async () => {
+  const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];
+  await seed(src, "m/", 20);
+  const args = { source: at(src, "m/"), destination: at(dst, "out/") };
+  let { deployed } = await rig.engine.up(await register(args));
+  const eraseManifest = async () => {
+    const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+    for (const [key] of (await versionsOf(dst)).versions) if (key.endsWith(MANIFEST)) await rig.s3.send(new DeleteObjectCommand({ Bucket: dst, Key: key }));
+  };
+  await eraseManifest();
+  const before = (await versionsOf(dst)).versions;
+  let step;
+  ({ deployed, step } = await rig.engine.up(await register(args), deployed));
+  assert.equal(step, "update", "every object counts as new without a manifest");
+  assert.deepEqual([deployed.outputs.objectCount, deployed.outputs.copyStatus], [20, "success"]);
+  const after = (await versionsOf(dst)).versions;
+  for (const [key, n] of before) if (!key.endsWith(MANIFEST)) assert.equal(after.get(key), n, `${key}: adopted, not copied again`);
+  assert.equal(await rig.exists(dst, `out/${MANIFEST}`), true, "the manifest is written again");
+
+  await eraseManifest();
+  await rig.engine.destroy(deployed);
+  assert.equal((await listAll(dst, "out/")).length, 20, "without a manifest, destroy cannot tell what it wrote: it keeps everything");
+});
