@@ -118,6 +118,50 @@ test("crash: the host SIGKILLed mid-seed, then up resumes: finished objects are 
   await rig.engine.destroy(deployed);
 });
 
+test("SIGINT (Ctrl-C) to the host's process group mid-seed: copies stop and the host exits within 5 s; the next up copies only what had not landed", async () => {
+  const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];
+  const objects = await seed(src, 120);
+  delay = (req) => (isCopy(req) ? 15 : 0);
+  const reg = await register({ source: at(src, "src/"), destination: at(dst, "seed/"), concurrency: 4 });
+  const { accessKeyId, secretAccessKey, region } = rig.server;
+  const env = { AWS_ACCESS_KEY_ID: accessKeyId, AWS_SECRET_ACCESS_KEY: secretAccessKey, AWS_REGION: region, AWS_EC2_METADATA_DISABLED: "true" };
+  const host = await ProviderHost.start({ cwd: repoRoot, env });
+  let failure: unknown;
+  try {
+    await host.configure();
+    const from = copies;
+    const creating = host.create(reg, await new MiniEngine(host).check(reg)).then(() => undefined, (e: unknown) => e);
+    while (copies - from < 30) await sleep(20);
+    const signalled = Date.now();
+    host.signalGroup("SIGINT");
+    await host.exited();
+    const exitedAfter = Date.now() - signalled;
+    diagnostic(`the host exited ${exitedAfter} ms after SIGINT`);
+    assert.ok(exitedAfter < 5000, `exited after ${exitedAfter} ms`);
+    failure = await creating;
+  } finally {
+    await host.stop();
+  }
+  const stopped = copies;
+  await sleep(1000);
+  assert.equal(copies, stopped, "no copy starts after the host is gone");
+  assert.ok(failure instanceof HostCallError, "the create failed");
+  const landed = [...(await versions(dst)).keys()].filter((k) => !k.includes(".copied-prefix")).length;
+  assert.ok(landed > 0 && landed < 120, `${landed} landed`);
+  // With a partial state the engine updates it; without one (the answer lost with the process) it creates again.
+  const partial = (failure as HostCallError).partial;
+  diagnostic(partial ? `a partial state came back: ${partial.properties.objectCount} objects recorded` : "no partial state came back");
+  if (partial) assert.equal(partial.properties.copyStatus, "aborted");
+  const previous: Deployed | undefined = partial && { reg, id: partial.id, inputs: reg.inputs, outputs: partial.properties };
+  delay = undefined;
+  const from = copies;
+  const { deployed } = await rig.engine.up(reg, previous);
+  assert.deepEqual([deployed.outputs.objectCount, deployed.outputs.copyStatus], [120, "success"]);
+  assert.equal(copies - from, 120 - landed, "only the objects that had not landed are copied");
+  await assertExact(dst, objects);
+  await rig.engine.destroy(deployed);
+});
+
 test("timeout: a run cut off by timeoutSeconds fails as aborted with a partial state; the next up copies only the rest", async () => {
   const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];
   const objects = await seed(src, 60);
