@@ -11,8 +11,9 @@ import { randomBytes } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import * as pulumi from "@pulumi/pulumi";
-import type { CopiedObjectArgs } from "pulumi-copied-object";
-import type { Registration } from "../support/providerHost.ts";
+import { CopiedPrefix, type CopiedObjectArgs } from "pulumi-copied-object";
+import { gunzipSync } from "node:zlib";
+import { registerUnderMocks, type Registration } from "../support/providerHost.ts";
 import { startS3Rig, type S3Rig } from "../support/s3rig.ts";
 import { scan, type Canary } from "../support/secretsScan.ts";
 
@@ -104,5 +105,36 @@ test("the scan is not vacuous: before encryption, the outputs do carry the secre
   assert.ok(JSON.stringify(deployed.outputs.args).includes(value), "the provider stores the inputs under args");
   assert.ok(reg.additionalSecretOutputs.includes("args"), "so args is encrypted whole");
   assert.ok(!engineState(reg, deployed.inputs, deployed.outputs).includes(value));
+  await rig.engine.destroy(deployed);
+});
+
+test("CopiedPrefix: credentials, secret metadata and tags reach neither the state in plaintext, the provider's output, nor the manifest", async () => {
+  const [src, dst] = [await rig.bucket(), await rig.bucket()];
+  for (const k of ["a", "b/c"]) await rig.put(src, `p/${k}`, "payload");
+  const canaries = ["prefix access key id", "prefix metadata", "prefix tags"].map(canary);
+  const [keyId, meta, tag] = canaries.map((c) => c.value);
+  const s3 = (bucket: string, prefix: string) => ({ bucket, prefix, endpoint: rig.server.endpoint, forcePathStyle: true });
+  const [reg] = await registerUnderMocks(
+    () =>
+      new CopiedPrefix("prefix-secrets", {
+        source: { s3: { ...s3(src, "p/"), credentials: { accessKeyId: keyId, secretAccessKey: rig.server.secretAccessKey } } },
+        destination: { s3: s3(dst, "q/") },
+        metadata: pulumi.secret({ token: meta }),
+        tags: { owner: pulumi.secret(tag) },
+      }),
+  );
+  const { deployed } = await rig.engine.up(reg);
+  assert.deepEqual([deployed.outputs.objectCount, deployed.outputs.copyStatus], [2, "success"]);
+  assert.equal((await rig.head(dst, "q/a")).Metadata?.token, meta, "the copy ran with the secret metadata");
+  const manifest = gunzipSync(await rig.get(dst, "q/.copied-prefix-manifest.json.gz")).toString();
+  const refreshed = await rig.engine.refresh(deployed);
+  const hits = [
+    ...scan("state", engineState(reg, deployed.inputs, deployed.outputs), canaries),
+    ...scan("refreshed state", engineState(reg, deployed.inputs, refreshed!.outputs), canaries),
+    ...scan("manifest", manifest, canaries),
+    ...scan("the provider's output", rig.host.output(), canaries),
+  ];
+  assert.deepEqual(hits, []);
+  assert.ok(JSON.stringify(deployed.outputs).includes(meta), "not vacuous: the outputs carry the metadata before encryption");
   await rig.engine.destroy(deployed);
 });
