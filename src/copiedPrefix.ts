@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { AzureCredentials, S3Credentials } from "./locators";
-import type { PrefixOptions } from "./prefixArgs";
+import type { PrefixOptions } from "./prefixOptions";
 import type { AzureBlobPrefixLocator, AzureFilePrefixLocator, S3PrefixLocator } from "./prefixLocators";
 import { splitCredentials } from "./secretInputs";
 

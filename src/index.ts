@@ -1,7 +1,7 @@
 /** pulumi-copied-object: the CopiedObject resource, its argument types, and its errors. */
 export { CopiedObject, type CopiedObjectArgs, type LocatorInput } from "./copiedObject";
 export { CopiedPrefix, type CopiedPrefixArgs, type PrefixLocatorInput } from "./copiedPrefix";
-export type { PrefixEngine, PrefixOptions } from "./prefixArgs";
+export type { PrefixEngine, PrefixOptions } from "./prefixOptions";
 export type { AzureBlobPrefixLocator, AzureFilePrefixLocator, PrefixLocator, S3PrefixLocator } from "./prefixLocators";
 export type {
   AssumeRole,

@@ -5,80 +5,12 @@
  */
 import type { Ambient } from "./ambient";
 import { validateInputs, type Failure } from "./args";
-import { checkBoolean, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
+import { checkBoolean, containsUnknown, isPlainObject, isUnknown, show, suggest, type Fail } from "./checks";
 import { identityOf, sameService } from "./identity";
-import type { AzureCredentials, S3Credentials } from "./locators";
-import type { CopyOptions } from "./options";
+import { batchObstacles } from "./prefixBatchRules";
+import { PREFIX_OPTION_KEYS, type PerObjectOptions } from "./prefixOptions";
 import { asObjectLocator, objectAt, prefixKind, prefixOf, validatePrefix, type PrefixKind, type PrefixLocator } from "./prefixLocators";
 
-/** The per-object options of CopiedObject that apply to every object of a prefix. */
-export type PerObjectOptions = Pick<
-  CopyOptions,
-  | "metadata"
-  | "tags"
-  | "contentType"
-  | "cacheControl"
-  | "contentDisposition"
-  | "contentEncoding"
-  | "contentLanguage"
-  | "storageClass"
-  | "accessTier"
-  | "serverSideEncryption"
-  | "kmsKeyId"
-  | "strategy"
-  | "trackSource"
-  | "verify"
-  | "timeoutSeconds"
->;
-
-export type PrefixEngine = "auto" | "provider" | "s3-batch";
-
-export interface PrefixOptions extends PerObjectOptions {
-  include?: string[];
-  exclude?: string[];
-  prune?: boolean;
-  concurrency?: number;
-  engine?: PrefixEngine;
-  batchRoleArn?: string;
-}
-
-/** What the provider receives: credentials lifted into their own secret inputs, as for CopiedObject. */
-export interface PrefixWireInputs extends PrefixOptions {
-  source: PrefixLocator;
-  destination: PrefixLocator;
-  sourceCredentials?: S3Credentials | AzureCredentials;
-  destinationCredentials?: S3Credentials | AzureCredentials;
-}
-
-/**
- * What a change of each option does to a prefix that was copied: `content` copies every object again, `selection`
- * changes which objects are taken or kept (the next run copies or prunes the difference), `tuning` writes nothing.
- */
-export const PREFIX_OPTION_EFFECT = {
-  metadata: "content",
-  tags: "content",
-  contentType: "content",
-  cacheControl: "content",
-  contentDisposition: "content",
-  contentEncoding: "content",
-  contentLanguage: "content",
-  storageClass: "content",
-  accessTier: "content",
-  serverSideEncryption: "content",
-  kmsKeyId: "content",
-  include: "selection",
-  exclude: "selection",
-  prune: "selection",
-  strategy: "tuning",
-  trackSource: "tuning",
-  verify: "tuning",
-  timeoutSeconds: "tuning",
-  concurrency: "tuning",
-  engine: "tuning",
-  batchRoleArn: "tuning",
-} as const satisfies Record<keyof PrefixOptions, "content" | "selection" | "tuning">;
-
-export const PREFIX_OPTION_KEYS = Object.keys(PREFIX_OPTION_EFFECT) as Array<keyof PrefixOptions>;
 const TOP_KEYS = ["source", "destination", "sourceCredentials", "destinationCredentials", ...PREFIX_OPTION_KEYS];
 const OWN_KEYS = ["include", "exclude", "prune", "concurrency", "engine", "batchRoleArn"];
 export const MAX_PREFIX_CONCURRENCY = 256;
@@ -168,6 +100,12 @@ function validateOwn(news: Record<string, unknown>, kinds: Array<PrefixKind | un
   if (engine === "s3-batch") {
     if (kinds.some((k) => k !== undefined && k !== "s3")) fail("engine", '"s3-batch" copies S3 to S3 only (S3 Batch Operations).');
     if (role === undefined) fail("batchRoleArn", 'is required with engine "s3-batch": the IAM role S3 Batch Operations runs the job as.');
+    // What a job cannot express fails here, before anything is written ("auto" stays on the provider instead).
+    if (kinds[0] === "s3" && kinds[1] === "s3" && !containsUnknown(news)) {
+      const [source, destination] = [news.source, news.destination] as Array<{ s3: { prefix: string } }>;
+      for (const o of batchObstacles(source.s3, destination.s3, news as PerObjectOptions))
+        fail(o.property, `${o.reason}. Or use engine "provider".`);
+    }
   }
 }
 

@@ -7,10 +7,10 @@ import { DEFAULT_TIMEOUT_SECONDS } from "./args";
 import { CopyError } from "./errors";
 import { merge, Peekable, readManifest, unchanged, none, type ManifestEntry } from "./manifest";
 import { operationSignal, type Logger } from "./operation";
-import type { PrefixWireInputs } from "./prefixArgs";
+import type { PrefixWireInputs } from "./prefixOptions";
 import { MANIFEST_NAME, objectAt, prefixKind, RUNNING_NAME, selected } from "./prefixLocators";
 import { Limiter, objectLogger, removeOne, type ObjectResult } from "./prefixObjects";
-import { DEFAULT_PREFIX_CONCURRENCY } from "./prefixPipeline";
+import { DEFAULT_PREFIX_CONCURRENCY, selectedOnly } from "./prefixRun";
 import type { PrefixState } from "./prefixState";
 import { shutdownSignal, trackInflight } from "./shutdown";
 import { prefixStoreFor, storeFor } from "./stores";
@@ -32,7 +32,7 @@ export async function planPrefix(olds: PrefixState, news: PrefixWireInputs): Pro
     const entries = body ? (await readManifest(body)).entries : none();
     const changes: PrefixChanges = { added: 0, changed: 0, removed: 0, manifestMissing: !body && olds.objectCount > 0 };
     const listing = prefixStoreFor(prefixKind(news.source)).list(news.source, news.sourceCredentials, signal, "source");
-    for await (const item of merge(only(listing, news.include, news.exclude), new Peekable(entries))) {
+    for await (const item of merge(selectedOnly(listing, news.include, news.exclude), new Peekable(entries))) {
       if (item.listed && !item.entry) changes.added++;
       else if (item.listed && item.entry && !unchanged(item.entry, item.listed)) changes.changed++;
       else if (!item.listed) changes.removed++;
@@ -48,6 +48,8 @@ export async function removePrefix(state: PrefixState, log: Logger): Promise<voi
   await run(state.args.timeoutSeconds, async (signal) => {
     const store = prefixStoreFor(prefixKind(destination));
     await store.abandonUploads(destination, credentials, (k) => selected(k, include, exclude), signal, log);
+    // An S3 Batch Operations job a killed run left, and its files (prefixBatch.ts).
+    await (require("./prefixBatch") as typeof import("./prefixBatch")).removeBatchLeftovers(state, signal, log);
     const body = await store.read(destination, credentials, MANIFEST_NAME, signal);
     if (!body) {
       if (state.objectCount > 0)
@@ -105,10 +107,6 @@ export async function refreshPrefix(state: PrefixState, log: Logger): Promise<Pr
     log.warn(`the manifest of ${describe(destination)} is gone: the next up looks at each object again, and destroy keeps them`);
     return state;
   });
-}
-
-async function* only(listing: AsyncIterable<import("./manifest").Listed>, include?: string[], exclude?: string[]) {
-  for await (const listed of listing) if (selected(listed.key, include, exclude)) yield listed;
 }
 
 function describe(destination: PrefixWireInputs["destination"]): string {

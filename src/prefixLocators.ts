@@ -46,10 +46,12 @@ export function objectAt(locator: PrefixLocator, relative: string): Locator {
  */
 export const MANIFEST_NAME = ".copied-prefix-manifest.json.gz";
 export const RUNNING_NAME = ".copied-prefix-running";
+/** Where `engine: "s3-batch"` keeps a job's CSV manifest, record and report (prefixBatchRules.ts). */
+export const BATCH_AREA = ".copied-prefix-batch/";
 
 /** Whether a relative key is taken: it matches an include (or none is given) and no exclude (`path.matchesGlob`). */
 export function selected(relative: string, include: readonly string[] | undefined, exclude: readonly string[] | undefined): boolean {
-  if (relative === MANIFEST_NAME || relative === RUNNING_NAME) return false;
+  if (relative === MANIFEST_NAME || relative === RUNNING_NAME || relative.startsWith(BATCH_AREA)) return false;
   const matches = (glob: string) => path.posix.matchesGlob(relative, glob);
   if (include?.length && !include.some(matches)) return false;
   return !exclude?.some(matches);

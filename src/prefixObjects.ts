@@ -94,7 +94,8 @@ export async function removeOne(
   }
 }
 
-function line(
+/** The manifest line for a key written now: the source as copied, and the write (its version added to the key's). */
+export function line(
   key: string,
   source: Listed,
   previous: ManifestEntry | undefined,

@@ -12,37 +12,18 @@ import { identityOf, objectId, sameService, serviceLabel } from "./identity";
 import { ManifestWriter, merge, none, Peekable, readManifest, unchanged, type ManifestEntry, type ManifestHeader } from "./manifest";
 import { abortReason, operationSignal, type Logger } from "./operation";
 import { routeOrThrow } from "./plan";
-import type { PerObjectOptions, PrefixWireInputs } from "./prefixArgs";
+import type { PerObjectOptions, PrefixWireInputs } from "./prefixOptions";
 import { MANIFEST_NAME, objectAt, prefixKind, RUNNING_NAME, selected, type PrefixLocator } from "./prefixLocators";
 import { copyOne, Limiter, objectLogger, removeOne, type ObjectContext, type ObjectResult } from "./prefixObjects";
 import { prefixState, type PrefixState, type RunCounts } from "./prefixState";
+import { asCopyError, cleanupSignal, failedObjects, headerOf, objectContext, selectedOnly, DEFAULT_PREFIX_CONCURRENCY } from "./prefixRun";
 import { CLEANUP_BUDGET_MS, shutdownSignal, trackInflight } from "./shutdown";
 import { driverFor, prefixStoreFor, storeFor } from "./stores";
 import { formatBytes } from "./values";
 
-export const DEFAULT_PREFIX_CONCURRENCY = 32;
 /** Results waiting for an earlier key before they can be written: bounds memory when one object is slow. */
 const WINDOW = 2048;
 const PROGRESS_EVERY_MS = 10_000;
-
-/** The resource id: the destination prefix as identity.ts names it. */
-export function prefixId(inputs: Pick<PrefixWireInputs, "destination" | "destinationCredentials">, ambient: Ambient): string {
-  const identity = identityOf(objectAt(inputs.destination, ""), inputs.destinationCredentials, ambient);
-  if (!identity) throw new CopyError("InvalidInput", "the destination is not known yet");
-  return objectId(identity);
-}
-
-export function headerOf(inputs: PrefixWireInputs, ambient: Ambient): ManifestHeader {
-  const name = (l: PrefixLocator, c: unknown) => {
-    const id = identityOf(objectAt(l, ""), c, ambient);
-    return id ? objectId(id) : JSON.stringify(l);
-  };
-  return {
-    v: 1,
-    source: name(inputs.source, inputs.sourceCredentials),
-    destination: name(inputs.destination, inputs.destinationCredentials),
-  };
-}
 
 /** Create or update. `recopy`: copy every selected object again (the source or a content option changed). */
 export async function copyPrefix(
@@ -116,7 +97,11 @@ export async function copyPrefix(
       const progress = reporter(log, counts, failures);
       let listingError: unknown;
       try {
-        const listing = filtered(prefixStoreFor(prefixKind(source)).list(source, sourceCredentials, runSignal, "source"), include, exclude);
+        const listing = selectedOnly(
+          prefixStoreFor(prefixKind(source)).list(source, sourceCredentials, runSignal, "source"),
+          include,
+          exclude,
+        );
         for await (const item of merge(listing, manifest)) {
           const { listed, entry } = item;
           let work: Promise<ObjectResult>;
@@ -168,57 +153,6 @@ export async function copyPrefix(
   } finally {
     operation.dispose();
   }
-}
-
-function asCopyError(e: unknown): CopyError {
-  return isCopyError(e) ? e : new CopyError("CopyFailed", (e as Error).message ?? String(e), { cause: e });
-}
-
-function objectContext(inputs: PrefixWireInputs, ambient: Ambient, adopt: boolean, signal: AbortSignal, log: Logger): ObjectContext {
-  const { source, destination, sourceCredentials, destinationCredentials } = inputs;
-  const from = identityOf(objectAt(source, ""), sourceCredentials, ambient);
-  const to = identityOf(objectAt(destination, ""), destinationCredentials, ambient);
-  const services = from && to ? { same: sameService(from, to), source: serviceLabel(from), destination: serviceLabel(to) } : undefined;
-  const route = routeOrThrow(prefixKind(source), prefixKind(destination), inputs.strategy, services);
-  return {
-    source,
-    destination,
-    sourceCredentials,
-    destinationCredentials,
-    options: perObjectOptions(inputs),
-    driver: driverFor(route.driver, prefixKind(source)),
-    destinationStore: storeFor(prefixKind(destination)),
-    adopt: adopt && route.driver === "s3ToS3",
-    signal,
-    log: objectLogger(log),
-  };
-}
-
-function perObjectOptions(inputs: PrefixWireInputs): PerObjectOptions {
-  const { source: _s, destination: _d, sourceCredentials: _sc, destinationCredentials: _dc, include: _i, exclude: _e, ...rest } = inputs;
-  const { prune: _p, concurrency: _c, engine: _g, batchRoleArn: _b, ...perObject } = rest;
-  // Every object shares the run's deadline, not one of its own.
-  return { ...perObject, timeoutSeconds: undefined };
-}
-
-async function* filtered(listing: AsyncIterable<import("./manifest").Listed>, include?: string[], exclude?: string[]) {
-  for await (const listed of listing) if (selected(listed.key, include, exclude)) yield listed;
-}
-
-/** A failed run's error: how many objects failed, and the first few keys with their codes. */
-function failedObjects(failures: NonNullable<ObjectResult["failure"]>[], counts: RunCounts): CopyError {
-  const first = failures.slice(0, 5).map((f) => `${f.key} (${f.code}: ${f.message.slice(0, 160)})`);
-  return new CopyError(
-    failures.every((f) => f.code === failures[0].code) ? (failures[0].code as CopyError["code"]) : "CopyFailed",
-    `${failures.length} object(s) failed (${counts.copied} copied, ${counts.skipped} unchanged): ${first.join("; ")}` +
-      `${failures.length > 5 ? `; and ${failures.length - 5} more` : ""}. The next up copies them again; the others are kept`,
-  );
-}
-
-/** After an abort, writing the manifest still gets a little time: 3 s on shutdown, a minute after a timeout. */
-function cleanupSignal(signal: AbortSignal): AbortSignal {
-  if (!signal.aborted) return AbortSignal.timeout(10 * 60_000);
-  return AbortSignal.timeout(shutdownSignal().aborted ? CLEANUP_BUDGET_MS - 1000 : 60_000);
 }
 
 function reporter(log: Logger, counts: RunCounts, failures: unknown[]) {

@@ -9,10 +9,12 @@ import { containsUnknown } from "./checks";
 import { deepEqual } from "./diff";
 import { identityOf, objectId, sameObject } from "./identity";
 import type { Logger } from "./operation";
-import { PREFIX_OPTION_EFFECT, PREFIX_OPTION_KEYS, validatePrefixInputs, type PrefixWireInputs } from "./prefixArgs";
+import { validatePrefixInputs } from "./prefixArgs";
+import { PREFIX_OPTION_EFFECT, PREFIX_OPTION_KEYS, type PrefixWireInputs } from "./prefixOptions";
 import { planPrefix, refreshPrefix, removePrefix } from "./prefixLifecycle";
 import { objectAt } from "./prefixLocators";
-import { copyPrefix, prefixId } from "./prefixPipeline";
+import { copyPrefix } from "./prefixPipeline";
+import { prefixId } from "./prefixRun";
 import { retunedPrefix, upgradePrefixState, type PrefixState } from "./prefixState";
 import { readStackConfig } from "./stackConfig";
 import { jsonSafe } from "./state";
@@ -82,7 +84,7 @@ export async function diff(_id: string, olds: Record<string, unknown>, news: Pre
 
 export async function create(inputs: PrefixWireInputs): Promise<pulumi.dynamic.CreateResult> {
   const id = prefixId(inputs, ambient());
-  return { id, outs: await copyPrefix(inputs, undefined, id, ambient(), log, false) };
+  return { id, outs: await runPrefix(inputs, undefined, id, false) };
 }
 
 export async function update(id: string, olds: Record<string, unknown>, news: PrefixWireInputs): Promise<pulumi.dynamic.UpdateResult> {
@@ -100,7 +102,17 @@ export async function update(id: string, olds: Record<string, unknown>, news: Pr
       return { outs: retunedPrefix(state, news) };
     }
   }
-  return { outs: await copyPrefix(news, state, id, ambient(), log, d.recopy.length > 0) };
+  return { outs: await runPrefix(news, state, id, d.recopy.length > 0) };
+}
+
+/**
+ * A run, by the engine prefixBatch.ts chooses: S3 Batch Operations for "s3-batch" (or "auto" at scale), else this
+ * provider (prefixPipeline.ts). The batch module loads its SDK only when a job runs.
+ */
+async function runPrefix(inputs: PrefixWireInputs, olds: PrefixState | undefined, id: string, recopy: boolean): Promise<PrefixState> {
+  const batch = require("./prefixBatch") as typeof import("./prefixBatch");
+  if (await batch.batchChosen(inputs, recopy, ambient(), log)) return batch.copyPrefixByBatch(inputs, olds, id, ambient(), log, recopy);
+  return copyPrefix(inputs, olds, id, ambient(), log, recopy);
 }
 
 export async function read(id: string, props: Record<string, unknown>): Promise<pulumi.dynamic.ReadResult> {

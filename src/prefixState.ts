@@ -6,7 +6,7 @@
 import { isPlainObject } from "./checks";
 import { CopyError } from "./errors";
 import type { ManifestSummary } from "./manifest";
-import type { PrefixWireInputs } from "./prefixArgs";
+import type { PrefixWireInputs } from "./prefixOptions";
 import type { CopyStatus } from "./state";
 
 /** The layout this release writes for CopiedPrefix (its first). */

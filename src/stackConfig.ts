@@ -19,8 +19,11 @@ export interface AwsConfig {
   token?: string;
   /** Assumed in order, each with the credentials of the one before (a role chain). */
   assumeRoles: AssumeRole[];
-  /** `aws:endpoints`' S3 and STS entries (LocalStack and other S3-compatible stacks set them). */
-  endpoints: { s3?: string; sts?: string };
+  /**
+   * `aws:endpoints`' S3, STS and S3 Control entries (LocalStack and other S3-compatible stacks set them; S3 Control
+   * is where `engine: "s3-batch"` creates its jobs).
+   */
+  endpoints: { s3?: string; sts?: string; s3control?: string };
   s3UsePathStyle?: boolean;
 }
 
@@ -151,7 +154,7 @@ function roles(value: unknown, key: string, problems: StackConfig["problems"]): 
   return out;
 }
 
-/** `aws:endpoints` is a list of objects keyed by service; only s3 and sts matter here. */
+/** `aws:endpoints` is a list of objects keyed by service; only s3, sts and s3control matter here. */
 function endpoints(value: unknown, problems: StackConfig["problems"]): AwsConfig["endpoints"] {
   if (value === undefined || value === null) return {};
   const out: AwsConfig["endpoints"] = {};
@@ -160,7 +163,7 @@ function endpoints(value: unknown, problems: StackConfig["problems"]): AwsConfig
       problems.push({ key: "aws:endpoints", reason: "must be a list of objects such as [{ s3: 'http://…' }]" });
       continue;
     }
-    for (const service of ["s3", "sts"] as const) {
+    for (const service of ["s3", "sts", "s3control"] as const) {
       const url = (entry as Record<string, unknown>)[service];
       if (url === undefined || url === "") continue;
       if (typeof url !== "string" || !/^https?:\/\/[^/]/i.test(url))

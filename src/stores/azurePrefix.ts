@@ -80,13 +80,18 @@ export function blobPrefixStore(): PrefixStore {
         throw blobFailure(e, signal, `Delete Blob ${blobUri(l, name)}`, "destination");
       });
       // With versioning on, the delete made the current version a previous one: the name is ours alone, so remove them.
-      const versions = blobContainer(l, creds(credentials)).listBlobsFlat({ prefix: l.prefix + name, includeVersions: true, abortSignal: signal });
+      const versions = blobContainer(l, creds(credentials)).listBlobsFlat({
+        prefix: l.prefix + name,
+        includeVersions: true,
+        abortSignal: signal,
+      });
       try {
         for await (const v of versions) {
           if (v.name === l.prefix + name && v.versionId) await client.withVersion(v.versionId).deleteIfExists({ abortSignal: signal });
         }
       } catch (e) {
-        if (signal.aborted || statusOf(e) !== 400) throw blobFailure(e, signal, `removing the versions of ${blobUri(l, name)}`, "destination");
+        if (signal.aborted || statusOf(e) !== 400)
+          throw blobFailure(e, signal, `removing the versions of ${blobUri(l, name)}`, "destination");
       }
     },
 

@@ -151,7 +151,12 @@ function fromListing(request: CopyJob, destination: S3Locator, options: CopyJob[
   const listed = request.listed;
   if (!listed || ("s3" in request.source && request.source.s3.versionId)) return undefined;
   const compatibleServer = isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
-  const plan = planS3Copy({ sizeBytes: listed.contentLength, compatibleServer, strategy: options.strategy, partSizeBytes: options.partSizeBytes });
+  const plan = planS3Copy({
+    sizeBytes: listed.contentLength,
+    compatibleServer,
+    strategy: options.strategy,
+    partSizeBytes: options.partSizeBytes,
+  });
   return plan.strategy === "copy" ? { ETag: `"${listed.etag}"`, ContentLength: listed.contentLength, $metadata: {} } : undefined;
 }
 

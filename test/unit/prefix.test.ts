@@ -17,7 +17,8 @@ test("valid inputs on every kind pass", () => {
   const blob = { azureBlob: { account: "acct", container: "ctr", prefix: "" } };
   const file = { azureFile: { account: "acct", share: "shr", prefix: "dir/" } };
   assert.deepEqual(validatePrefixInputs({ source: file, destination: blob, include: ["**/*.gz"], prune: true, concurrency: 64 }, env), []);
-  assert.deepEqual(validatePrefixInputs({ ...S3, engine: "s3-batch", batchRoleArn: ROLE }, env), []);
+  const batch = { source: S3.source, destination: { s3: { bucket: "dev", prefix: "seed/fx/" } }, engine: "s3-batch", batchRoleArn: ROLE };
+  assert.deepEqual(validatePrefixInputs(batch, env), []);
 });
 
 const rows: Array<{ name: string; args: Record<string, unknown>; property: string; reason: RegExp }> = [
@@ -57,6 +58,12 @@ const rows: Array<{ name: string; args: Record<string, unknown>; property: strin
     args: { ...S3, source: { azureBlob: { account: "a", container: "c", prefix: "" } }, engine: "s3-batch", batchRoleArn: ROLE },
     property: "engine",
     reason: /S3 to S3 only/,
+  },
+  {
+    name: "s3-batch with a key mapping a job cannot express",
+    args: { ...S3, engine: "s3-batch", batchRoleArn: ROLE },
+    property: "destination.s3.prefix",
+    reason: /S3 Batch Operations only prepends a prefix.*Or use engine "provider"/,
   },
   { name: "a role that is not an ARN", args: { ...S3, batchRoleArn: "batch-copy" }, property: "batchRoleArn", reason: /IAM role ARN/ },
   { name: "sourceEtag", args: { ...S3, sourceEtag: "abc" }, property: "sourceEtag", reason: /pins one object/ },
