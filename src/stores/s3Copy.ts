@@ -117,8 +117,10 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
         if (tags) await ensureTags(job, tags, written.versionId);
       },
       async describe(written) {
-        // From a listing, the copy's answer is the description when it names the ETag; a HEAD only otherwise.
-        if (request.listed && written.etag && job.head.ETag && normalizeEtag(job.head.ETag) === written.etag) {
+        // From a listing, the copy's answer is the description when it names the ETag; a HEAD only otherwise. AWS names
+        // the version it wrote; other servers may not (Ceph RGW does not), so there a HEAD reads it unless it was named.
+        const named = !!written.versionId || !isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
+        if (request.listed && named && written.etag && job.head.ETag && normalizeEtag(job.head.ETag) === written.etag) {
           after = { ETag: written.etag, VersionId: written.versionId, ContentLength: job.head.ContentLength, $metadata: {} };
           return { ...stateOf(after), ...(written.lastModified ? { lastModified: written.lastModified } : {}) };
         }

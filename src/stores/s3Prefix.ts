@@ -95,10 +95,13 @@ export function s3PrefixStore(clientFor: Factory = client): PrefixStore {
       const versions = await s3
         .send(new ListObjectVersionsCommand({ Bucket: l.bucket, Prefix: Key }), { abortSignal: signal })
         .catch(() => undefined);
-      const ids = [...(versions?.Versions ?? []), ...(versions?.DeleteMarkers ?? [])]
-        .filter((v) => v.Key === Key && v.VersionId && v.VersionId !== "null")
-        .map((v) => v.VersionId!);
-      for (const VersionId of ids.length ? ids : [undefined]) {
+      const found = versions && [...(versions.Versions ?? []), ...(versions.DeleteMarkers ?? [])].filter((v) => v.Key === Key);
+      // Nothing there: a delete would only leave a marker on a versioned bucket (AWS writes one even for a missing key).
+      if (found && found.length === 0) return;
+      const ids = (found ?? []).filter((v) => v.VersionId && v.VersionId !== "null").map((v) => v.VersionId!);
+      // Unversioned (or the listing was refused): a plain delete.
+      const plain = !found || found.some((v) => !v.VersionId || v.VersionId === "null");
+      for (const VersionId of [...ids, ...(plain ? [undefined] : [])]) {
         await s3.send(new DeleteObjectCommand({ Bucket: l.bucket, Key, VersionId }), { abortSignal: signal }).catch((e: unknown) => {
           if (statusOf(e) !== 404) throw s3Failure(e, signal, `DeleteObject on ${uri(l, name)}`, "destination");
         });
