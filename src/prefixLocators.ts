@@ -8,11 +8,20 @@ import { isPlainObject, isUnknown, show, type Fail } from "./checks";
 import type { AzureBlobLocator, AzureFileLocator, Locator, S3Locator } from "./locators";
 
 /** An S3 bucket and a key prefix (plain string: `fx/` and `fx` differ), with the same fields as an s3 locator. */
-export type S3PrefixLocator = Omit<S3Locator, "key" | "versionId"> & { prefix: string };
+export type S3PrefixLocator = Omit<S3Locator, "key" | "versionId"> & {
+  /** The key prefix, as a plain string (`""` for the whole bucket): every key that starts with it is under it. */
+  prefix: string;
+};
 /** An Azure container and a blob name prefix. */
-export type AzureBlobPrefixLocator = Omit<AzureBlobLocator, "blob" | "snapshot" | "versionId"> & { prefix: string };
+export type AzureBlobPrefixLocator = Omit<AzureBlobLocator, "blob" | "snapshot" | "versionId"> & {
+  /** The blob name prefix, as a plain string (`""` for the whole container). */
+  prefix: string;
+};
 /** An Azure Files share and a directory (`""` for the share's root, else ending in `/`), walked recursively. */
-export type AzureFilePrefixLocator = Omit<AzureFileLocator, "path" | "shareSnapshot"> & { prefix: string };
+export type AzureFilePrefixLocator = Omit<AzureFileLocator, "path" | "shareSnapshot"> & {
+  /** A directory of the share, ending in `/` (`""` for the root), walked recursively. */
+  prefix: string;
+};
 
 /** Where a CopiedPrefix copies from or to: exactly one key. */
 export type PrefixLocator = { s3: S3PrefixLocator } | { azureBlob: AzureBlobPrefixLocator } | { azureFile: AzureFilePrefixLocator };
