@@ -89,6 +89,8 @@ export interface AzureBlobLocator {
   /** Source only: copy this version. */
   versionId?: string;
   /**
+   * How this side signs in: an account key, a SAS, a connection string, a service principal or a managed identity.
+   * Always kept secret.
    * @default the stack's azure-native identity, then `AZURE_STORAGE_CONNECTION_STRING`, `AZURE_STORAGE_ACCOUNT` with
    * `AZURE_STORAGE_KEY`, the `ARM_*` identity, and `DefaultAzureCredential`
    */
