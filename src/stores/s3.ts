@@ -128,7 +128,7 @@ export function s3Store(clientFor: S3ClientFactory = newS3Client): Store {
         const now = stateOf(head);
         const moved =
           (evidence.etag && now.etag !== evidence.etag) ||
-          (evidence.lastModified && now.lastModified && now.lastModified !== evidence.lastModified);
+          (evidence.lastModified && now.lastModified && toSecond(now.lastModified) !== toSecond(evidence.lastModified));
         if (moved) {
           return void log.warn(
             `${s3Uri(s3)} no longer holds what this resource wrote (ETag ${now.etag}, last modified ${now.lastModified ?? "?"}; ` +
@@ -289,4 +289,9 @@ export function s3Error(e: unknown, doing: string, side: "source" | "destination
 function trimmed(text: string): string {
   const flat = text.replace(/\s+/g, " ").trim();
   return flat.length > 300 ? `${flat.slice(0, 297)}...` : flat;
+}
+
+/** An ISO time to the second: HTTP dates carry no more, and some servers answer a copy in milliseconds. */
+function toSecond(iso: string): string {
+  return iso.replace(/\.\d+Z$/, "Z");
 }

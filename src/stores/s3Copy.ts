@@ -6,9 +6,6 @@ import {
   type HeadObjectCommandOutput,
 } from "@aws-sdk/client-s3";
 import { CopyError, isCopyError } from "../errors";
-import { ambient } from "../ambient";
-import { resolveS3Access } from "../awsAccess";
-import { isAwsService, s3Service } from "../identity";
 import type { S3Credentials, S3Locator } from "../locators";
 import { abortReason } from "../operation";
 import { planS3Copy } from "../plan";
@@ -26,7 +23,8 @@ import {
   CONTENT_OPTIONS,
   type Job,
 } from "./s3Multipart";
-import type { CopyDriver, DriverFactory, SourceRead, Written, CopyJob } from "./types";
+import { fromListing, isCompatibleServer, mayHoldVersions } from "./s3Listed";
+import type { CopyDriver, DriverFactory, SourceRead, Written } from "./types";
 
 type S3PlanChoice = ReturnType<typeof planS3Copy>;
 
@@ -117,10 +115,14 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
         if (tags) await ensureTags(job, tags, written.versionId);
       },
       async describe(written) {
-        // From a listing, the copy's answer is the description when it names the ETag; a HEAD only otherwise. AWS names
-        // the version it wrote; other servers may not (Ceph RGW does not), so there a HEAD reads it unless it was named.
-        const named = !!written.versionId || !isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
-        if (request.listed && named && written.etag && job.head.ETag && normalizeEtag(job.head.ETag) === written.etag) {
+        // From a listing, the copy's answer is the description when it names the ETag; a HEAD only otherwise.
+        if (request.listed && written.etag && job.head.ETag && normalizeEtag(job.head.ETag) === written.etag) {
+          // AWS names the version it wrote; other servers may not (Ceph RGW does not): read it where there may be one.
+          const compatible = isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
+          if (!written.versionId && compatible && (await mayHoldVersions(dst, destination, signal))) {
+            after = await headS3(dst, destination, undefined, signal, "destination");
+            return after && stateOf(after);
+          }
           after = { ETag: written.etag, VersionId: written.versionId, ContentLength: job.head.ContentLength, $metadata: {} };
           return { ...stateOf(after), ...(written.lastModified ? { lastModified: written.lastModified } : {}) };
         }
@@ -143,28 +145,6 @@ export function s3ToS3(clientFor: S3ClientFactory = newS3Client): DriverFactory 
     };
     return driver as unknown as CopyDriver;
   };
-}
-
-/**
- * The source as a listing described it, when one CopyObject will copy it (up to the single-copy threshold): then no
- * HEAD is needed, since the copy is pinned to the listed ETag and the server copies metadata and tags itself.
- */
-function fromListing(request: CopyJob, destination: S3Locator, options: CopyJob["options"]): HeadObjectCommandOutput | undefined {
-  const listed = request.listed;
-  if (!listed || ("s3" in request.source && request.source.s3.versionId)) return undefined;
-  const compatibleServer = isCompatibleServer(destination, request.destinationCredentials as S3Credentials | undefined);
-  const plan = planS3Copy({
-    sizeBytes: listed.contentLength,
-    compatibleServer,
-    strategy: options.strategy,
-    partSizeBytes: options.partSizeBytes,
-  });
-  return plan.strategy === "copy" ? { ETag: `"${listed.etag}"`, ContentLength: listed.contentLength, $metadata: {} } : undefined;
-}
-
-/** A custom endpoint that is not AWS's own (AWS endpoints can be given too: FIPS, dual-stack, VPC). */
-export function isCompatibleServer(location: S3Locator, credentials?: S3Credentials): boolean {
-  return !isAwsService(s3Service(resolveS3Access(location, credentials, ambient())));
 }
 
 /** What a single copy wrote, and the tags it asked for when the server might not have applied them. */
@@ -197,7 +177,8 @@ async function copyObject(job: Job): Promise<CopyResult> {
     { abortSignal: job.signal },
   );
   const etag = result.CopyObjectResult?.ETag;
-  const lastModified = result.CopyObjectResult?.LastModified?.toISOString();
+  // To the second, as a HEAD's Last-Modified says it (Ceph RGW answers a copy in milliseconds).
+  const lastModified = result.CopyObjectResult?.LastModified?.toISOString().replace(/\.\d+Z$/, ".000Z");
   return {
     result: { ...versionOf(result.VersionId), ...(etag ? { etag: normalizeEtag(etag) } : {}), ...(lastModified ? { lastModified } : {}) },
     ...(options.tags !== undefined ? { tags: options.tags } : {}),

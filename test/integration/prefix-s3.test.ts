@@ -127,7 +127,12 @@ test("delete only what was written: an object another process wrote under the de
   const [src, dst] = [await rig.bucket(), await rig.bucket()];
   await seed(src, "p/", 10);
   const args = { source: at(src, "p/"), destination: at(dst, "d/"), prune: true };
+  const from = proxy.requests.length;
   let { deployed } = await rig.engine.up(await register(args));
+  const sent = proxy.requests.slice(from);
+  // From a listing, into an unversioned bucket: one CopyObject per object and no HEAD, whatever the server.
+  assert.deepEqual(sent.filter((r) => r.method === "HEAD").map((r) => r.url), [], "no HEAD of any object");
+  assert.equal(sent.filter((r) => r.method === "PUT" && !r.url.includes(".copied-prefix")).length, 10, "one CopyObject per object");
   await rig.put(dst, "d/someone-else.txt", "not ours");
   await rig.put(src, "p/more.txt", "more");
   ({ deployed } = await rig.engine.up(await register(args), deployed));

@@ -2,7 +2,8 @@
 // AWS's 412 on CopySourceIfMatch, part failures, and limits that moto and Ceph RGW do not enforce.
 import { test } from "../support/testing.ts";
 import assert from "node:assert/strict";
-import { isCompatibleServer, s3ToS3 } from "../../dist/stores/s3Copy.js";
+import { s3ToS3 } from "../../dist/stores/s3Copy.js";
+import { isCompatibleServer } from "../../dist/stores/s3Listed.js";
 import { isCopyError } from "../../dist/errors.js";
 import { silentLogger } from "../../dist/operation.js";
 import type { CopyJob } from "../../dist/stores/types.js";
