@@ -94,8 +94,10 @@ export async function update(id: string, olds: Record<string, unknown>, news: Pr
     log.info(`update writes nothing (${d.tuning.join("; ") || "no change"})`);
     return { outs: retunedPrefix(state, news) };
   }
-  if (!d.recopy.length && !d.run.length) {
-    // Tuning only, unless the source moved since the preview: the run then copies just that, and writes nothing otherwise.
+  // Nothing in the inputs changed: the engine updates because diff found the source's objects changed, so run (one
+  // listing, not a second one to find that again). With tuning changes, look first: tuning alone writes nothing.
+  if (!d.recopy.length && !d.run.length && d.tuning.length) {
+    // Tuning, unless the source moved since the preview: the run then copies just that, and writes nothing otherwise.
     const changes = await planPrefix(state, news);
     if (!changes.added && !changes.changed && !(news.prune && changes.removed)) {
       log.info(`update writes nothing (${d.tuning.join("; ") || "no change"})`);

@@ -100,9 +100,12 @@ test("incremental: a change and an addition are copied, nothing else; a removal 
   const before = (await versionsOf(dst)).versions;
 
   let step;
+  const from = proxy.requests.length;
   ({ deployed, step } = await rig.engine.up(await register(args), deployed));
   assert.equal(step, "update");
   assert.deepEqual([deployed.outputs.copiedCount, deployed.outputs.skippedCount, deployed.outputs.removedCount], [2, 38, 0]);
+  const listings = proxy.requests.slice(from).filter((r) => r.method === "GET" && r.url.includes(`/${src}`) && r.url.includes("list-type=2"));
+  assert.equal(listings.length, 2, "the source is listed once by diff and once by the run");
   assert.equal((await rig.get(dst, "seed/dir2/plus+sign-2.bin")).toString(), "changed");
   assert.equal((await rig.get(dst, "seed/new/added.txt")).toString(), "added");
   assert.equal(await rig.exists(dst, "seed/dir3/per%cent-3.bin"), true, "without prune, the copy of a removed source stays");
