@@ -13,13 +13,17 @@ const SCRIPT = path.join(repoRoot, "test/support/ceph-rgw.sh");
 export type BenchS3Server = S3Server & {
   /** Frees deleted objects' data now, rather than at RGW's next garbage collection. */
   collectGarbage(): Promise<void>;
+  /** The server's own processes (moto; or Ceph's mon, osd and radosgw), for reading their CPU time. */
+  pids(): number[];
 };
 
 export async function startMoto(): Promise<BenchS3Server> {
   const saved = process.env.S3_TEST_ENDPOINT;
   delete process.env.S3_TEST_ENDPOINT; // always moto here, whatever the shell exports
   try {
-    return { ...(await startS3Server()), collectGarbage: async () => {} };
+    const server = await startS3Server();
+    const port = new URL(server.endpoint).port;
+    return { ...server, collectGarbage: async () => {}, pids: () => processesWith(["moto", "-p", port]) };
   } finally {
     if (saved !== undefined) process.env.S3_TEST_ENDPOINT = saved;
   }
@@ -41,8 +45,24 @@ export async function startCeph(): Promise<BenchS3Server | string> {
       secretAccessKey: vars.S3_TEST_SECRET_ACCESS_KEY,
       stop: async () => void (await run("bash", [SCRIPT, "stop", dir]).catch(() => undefined)),
       collectGarbage: async () => void (await run("radosgw-admin", ["gc", "process", "--include-all"], { env })),
+      pids: () => fs.readFileSync(path.join(dir, "pids"), "utf8").split(/\s+/).filter(Boolean).map(Number),
     };
   } catch (e) {
     return `Ceph RGW did not start (${(e as { stderr?: string }).stderr?.trim().split("\n").slice(-2).join(" / ") ?? (e as Error).message})`;
   }
+}
+
+/** Processes whose command line holds every one of `words` (as whole arguments, or inside one). */
+function processesWith(words: string[]): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0");
+      if (words.every((w) => args.some((a) => a === w || (w.length > 3 && a.includes(w))))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
