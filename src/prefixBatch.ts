@@ -13,7 +13,7 @@ import { Readable } from "node:stream";
 import type { Ambient } from "./ambient";
 import { DEFAULT_TIMEOUT_SECONDS } from "./args";
 import { CopyError } from "./errors";
-import { ManifestWriter, merge, none, Peekable, readManifest, unchanged, type ManifestEntry } from "./manifest";
+import { ManifestWriter, merge, Peekable, unchanged, type ManifestEntry } from "./manifest";
 import { abortReason, operationSignal, type Logger } from "./operation";
 import type { PrefixWireInputs } from "./prefixOptions";
 import {
@@ -31,7 +31,17 @@ import { csvWriter, currentAt, jobResult, sweepJob, waitForJob } from "./prefixB
 import { countToCopy, PlanFile } from "./prefixBatchPlan";
 import { BATCH_AREA, MANIFEST_NAME, RUNNING_NAME, selected, type S3PrefixLocator } from "./prefixLocators";
 import { copyOne, Limiter, removeOne, type ObjectResult } from "./prefixObjects";
-import { asCopyError, cleanupSignal, DEFAULT_PREFIX_CONCURRENCY, failedObjects, headerOf, objectContext, selectedOnly } from "./prefixRun";
+import {
+  asCopyError,
+  cleanupSignal,
+  DEFAULT_PREFIX_CONCURRENCY,
+  failedObjects,
+  headerOf,
+  objectContext,
+  previousManifest,
+  selectedOnly,
+  tallier,
+} from "./prefixRun";
 import { prefixState, type PrefixState, type RunCounts } from "./prefixState";
 import { shutdownSignal, trackInflight } from "./shutdown";
 import { prefixStoreFor } from "./stores";
@@ -95,28 +105,16 @@ export async function copyPrefixByBatch(
   const api = jobs().s3ControlClient(dst, dc as S3Credentials | undefined);
   const { partition, account } = roleAccount(inputs.batchRoleArn!);
   let writer: ManifestWriter | undefined;
-  let old: Readable | undefined;
+  let found = false;
   /** Set once anything may have been copied: a job created, or a large object started. */
   let job: { id: string; view: JobView } | undefined;
   let wrote = false;
   try {
     return await trackInflight(async () => {
-      old = await store.read(inputs.destination, dc, MANIFEST_NAME, signal);
-      let entries: AsyncIterable<ManifestEntry> = none();
-      if (old) {
-        const read = await readManifest(old);
-        if (read.header.destination !== header.destination || (!olds && read.header.source !== header.source)) {
-          old!.destroy();
-          throw new CopyError(
-            "InvalidInput",
-            `${header.destination} already holds the manifest of another CopiedPrefix (copying from ` +
-              `${read.header.source}): two resources cannot share a destination prefix. Choose another destination.prefix`,
-          );
-        }
-        if (read.header.source !== header.source) recopy = true;
-        entries = read.entries;
-      } else if (olds && olds.objectCount > 0)
-        log.warn(`the manifest of ${id} is gone (deleted outside Pulumi?): every object is copied again`);
+      const previous = await previousManifest(store, inputs, olds, header, signal, log);
+      found = previous.found;
+      if (previous.sourceMoved) recopy = true;
+      const entries = previous.entries;
       await store.write(inputs.destination, dc, RUNNING_NAME, Readable.from([new Date().toISOString()]), signal);
       await sweepJob(api, s3, dst.bucket, area, signal, log);
       await store.abandonUploads(inputs.destination, dc, (k) => selected(k, include, exclude), signal, log);
@@ -186,12 +184,7 @@ export async function copyPrefixByBatch(
       const w = (writer = new ManifestWriter(header));
       const uploading = store.write(inputs.destination, dc, MANIFEST_NAME, w.body, after);
       const window: Array<Promise<ObjectResult>> = [];
-      const tally = (r: ObjectResult) => {
-        if (r.outcome === "copied" || r.outcome === "adopted") counts.copied++;
-        if (r.outcome === "removed") counts.removed++;
-        if (r.failure) failures.push(r.failure);
-        return r.entry;
-      };
+      const tally = tallier(counts, failures);
       for await (const p of plan.read()) {
         if (p.a === "copy") {
           const now = await currentAt(current, p.k);
@@ -237,7 +230,7 @@ export async function copyPrefixByBatch(
       await jobs()
         .eraseUnder(s3, dst.bucket, area, cleanup)
         .catch(() => undefined);
-      if (!wrote && !old && !olds) await store.erase(inputs.destination, dc, RUNNING_NAME, cleanup).catch(() => undefined);
+      if (!wrote && !found && !olds) await store.erase(inputs.destination, dc, RUNNING_NAME, cleanup).catch(() => undefined);
       if (signal.aborted) throw abortReason(signal);
     }
     throw asCopyError(e);

@@ -12,7 +12,7 @@ import { createGunzip, createGzip } from "node:zlib";
 import type { Ambient } from "./ambient";
 import { merge, none, Peekable, readManifest, unchanged, type Listed, type ManifestEntry } from "./manifest";
 import type { PrefixWireInputs } from "./prefixOptions";
-import { MANIFEST_NAME, prefixKind, selected } from "./prefixLocators";
+import { MANIFEST_NAME, prefixKind } from "./prefixLocators";
 import { headerOf, selectedOnly } from "./prefixRun";
 import { prefixStoreFor } from "./stores";
 

@@ -2,7 +2,6 @@
  * The other sequences of a CopiedPrefix: what `diff` sees (the source listed and merged with the manifest, counted,
  * nothing written), destroy (exactly the objects and versions the manifest names, then the manifest), and refresh.
  */
-import type { Ambient } from "./ambient";
 import { DEFAULT_TIMEOUT_SECONDS } from "./args";
 import { CopyError } from "./errors";
 import { merge, Peekable, readManifest, unchanged, none, type ManifestEntry } from "./manifest";

@@ -7,18 +7,26 @@
 import { Readable } from "node:stream";
 import type { Ambient } from "./ambient";
 import { DEFAULT_TIMEOUT_SECONDS } from "./args";
-import { CopyError, isCopyError } from "./errors";
-import { identityOf, objectId, sameService, serviceLabel } from "./identity";
-import { ManifestWriter, merge, none, Peekable, readManifest, unchanged, type ManifestEntry, type ManifestHeader } from "./manifest";
+import { CopyError } from "./errors";
+import { ManifestWriter, merge, Peekable, unchanged, type ManifestEntry } from "./manifest";
 import { abortReason, operationSignal, type Logger } from "./operation";
-import { routeOrThrow } from "./plan";
-import type { PerObjectOptions, PrefixWireInputs } from "./prefixOptions";
-import { MANIFEST_NAME, objectAt, prefixKind, RUNNING_NAME, selected, type PrefixLocator } from "./prefixLocators";
-import { copyOne, Limiter, objectLogger, removeOne, type ObjectContext, type ObjectResult } from "./prefixObjects";
+import type { PrefixWireInputs } from "./prefixOptions";
+import { MANIFEST_NAME, prefixKind, RUNNING_NAME, selected } from "./prefixLocators";
+import { copyOne, Limiter, removeOne, type ObjectResult } from "./prefixObjects";
 import { prefixState, type PrefixState, type RunCounts } from "./prefixState";
-import { asCopyError, cleanupSignal, failedObjects, headerOf, objectContext, selectedOnly, DEFAULT_PREFIX_CONCURRENCY } from "./prefixRun";
-import { CLEANUP_BUDGET_MS, shutdownSignal, trackInflight } from "./shutdown";
-import { driverFor, prefixStoreFor, storeFor } from "./stores";
+import {
+  asCopyError,
+  cleanupSignal,
+  failedObjects,
+  headerOf,
+  objectContext,
+  previousManifest,
+  selectedOnly,
+  tallier,
+  DEFAULT_PREFIX_CONCURRENCY,
+} from "./prefixRun";
+import { shutdownSignal, trackInflight } from "./shutdown";
+import { prefixStoreFor } from "./stores";
 import { formatBytes } from "./values";
 
 /** Results waiting for an earlier key before they can be written: bounds memory when one object is slow. */
@@ -47,25 +55,10 @@ export async function copyPrefix(
     return await trackInflight(async () => {
       // A mark left by a run that never finished means the destination may hold copies no manifest names.
       const interrupted = (await store.read(destination, destinationCredentials, RUNNING_NAME, signal)) !== undefined;
-      const old = await store.read(destination, destinationCredentials, MANIFEST_NAME, signal);
-      let entries: AsyncIterable<ManifestEntry> = none();
-      if (old) {
-        const read = await readManifest(old);
-        if (read.header.destination !== header.destination || (!olds && read.header.source !== header.source)) {
-          old.destroy();
-          throw new CopyError(
-            "InvalidInput",
-            `${header.destination} already holds the manifest of another CopiedPrefix (copying from ${read.header.source}): two ` +
-              "resources cannot share a destination prefix. Choose another destination.prefix, or remove that resource",
-          );
-        }
-        // Another source than the manifest's: every object is copied again, and the old lines still say what to prune.
-        if (read.header.source !== header.source) recopy = true;
-        entries = read.entries;
-      } else if (olds && olds.objectCount > 0) {
-        log.warn(`the manifest of ${id} is gone (deleted outside Pulumi?): each object is looked at again before it is copied`);
-      }
-      const adopt = interrupted || (!!olds && olds.objectCount > 0 && !old);
+      const previous = await previousManifest(store, inputs, olds, header, signal, log);
+      if (previous.sourceMoved) recopy = true;
+      // Without a manifest, objects already there are looked at before they are copied (and recorded, not copied, on S3).
+      const adopt = interrupted || (!!olds && olds.objectCount > 0 && !previous.found);
       if (interrupted) log.info("the last run here did not finish: objects the destination already holds are recorded, not copied again");
       await store.write(destination, destinationCredentials, RUNNING_NAME, Readable.from([new Date().toISOString()]), signal);
       const include = inputs.include;
@@ -76,7 +69,7 @@ export async function copyPrefix(
       const stop = new AbortController();
       const runSignal = AbortSignal.any([signal, stop.signal]);
       const ctx = objectContext(inputs, ambient, adopt, runSignal, log);
-      const manifest = new Peekable(entries);
+      const manifest = new Peekable(previous.entries);
       const w = (writer = new ManifestWriter(header));
       const uploading = store.write(destination, destinationCredentials, MANIFEST_NAME, w.body, cleanupSignal(signal));
       const stalled = uploading.then(() => {
@@ -86,12 +79,7 @@ export async function copyPrefix(
       const write = async (entry: ManifestEntry | undefined) => void (entry && (await Promise.race([w.add(entry), stalled])));
       const limiter = new Limiter(inputs.concurrency ?? DEFAULT_PREFIX_CONCURRENCY);
       const window: Array<Promise<ObjectResult>> = [];
-      const tally = (r: ObjectResult) => {
-        if (r.outcome === "copied" || r.outcome === "adopted") counts.copied++;
-        if (r.outcome === "removed") counts.removed++;
-        if (r.failure) failures.push(r.failure);
-        return r.entry;
-      };
+      const tally = tallier(counts, failures);
       const later = (entry: ManifestEntry | undefined, work: () => Promise<ObjectResult>) =>
         limiter.run(() => (runSignal.aborted ? Promise.resolve<ObjectResult>({ outcome: "kept", entry }) : work()));
       const progress = reporter(log, counts, failures);
@@ -127,7 +115,7 @@ export async function copyPrefix(
       for await (const entry of manifest.rest()) await write(entry);
       const summary = w.end();
       await uploading;
-      const nothing = !old && !olds && summary.count === 0;
+      const nothing = !previous.found && !olds && summary.count === 0;
       if (listingError && nothing) {
         // A first run that wrote nothing leaves nothing behind: no manifest, no mark.
         for (const name of [MANIFEST_NAME, RUNNING_NAME])

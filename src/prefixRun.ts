@@ -5,13 +5,14 @@
 import type { Ambient } from "./ambient";
 import { CopyError, isCopyError } from "./errors";
 import { identityOf, objectId, sameService, serviceLabel } from "./identity";
-import type { Listed, ManifestHeader } from "./manifest";
+import { none, readManifest, type Listed, type ManifestEntry, type ManifestHeader } from "./manifest";
 import type { Logger } from "./operation";
 import { routeOrThrow } from "./plan";
 import type { PerObjectOptions, PrefixWireInputs } from "./prefixOptions";
-import { objectAt, prefixKind, selected, type PrefixLocator } from "./prefixLocators";
+import { MANIFEST_NAME, objectAt, prefixKind, selected, type PrefixLocator } from "./prefixLocators";
 import { objectLogger, type ObjectContext, type ObjectResult } from "./prefixObjects";
-import type { RunCounts } from "./prefixState";
+import type { PrefixState, RunCounts } from "./prefixState";
+import type { PrefixStore } from "./stores";
 import { CLEANUP_BUDGET_MS, shutdownSignal } from "./shutdown";
 import { driverFor, storeFor } from "./stores";
 
@@ -90,4 +91,43 @@ export function failedObjects(failures: NonNullable<ObjectResult["failure"]>[], 
 export function cleanupSignal(signal: AbortSignal): AbortSignal {
   if (!signal.aborted) return AbortSignal.timeout(10 * 60_000);
   return AbortSignal.timeout(shutdownSignal().aborted ? CLEANUP_BUDGET_MS - 1000 : 60_000);
+}
+
+/**
+ * The manifest a run starts from, read as a stream: its entries (none without one), and whether it names another
+ * source (then every object is copied again, and its lines still say what to prune). Another resource's is refused.
+ */
+export async function previousManifest(
+  store: PrefixStore,
+  inputs: PrefixWireInputs,
+  olds: PrefixState | undefined,
+  header: ManifestHeader,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<{ found: boolean; entries: AsyncIterable<ManifestEntry>; sourceMoved: boolean }> {
+  const body = await store.read(inputs.destination, inputs.destinationCredentials, MANIFEST_NAME, signal);
+  if (!body) {
+    if (olds && olds.objectCount > 0) log.warn(`the manifest of ${header.destination} is gone (deleted outside Pulumi?)`);
+    return { found: false, entries: none(), sourceMoved: false };
+  }
+  const read = await readManifest(body);
+  if (read.header.destination !== header.destination || (!olds && read.header.source !== header.source)) {
+    body.destroy();
+    throw new CopyError(
+      "InvalidInput",
+      `${header.destination} already holds the manifest of another CopiedPrefix (copying from ${read.header.source}): two ` +
+        "resources cannot share a destination prefix. Choose another destination.prefix, or remove that resource",
+    );
+  }
+  return { found: true, entries: read.entries, sourceMoved: read.header.source !== header.source };
+}
+
+/** Counts each object's result into the run's tallies, and hands on its manifest line. */
+export function tallier(counts: RunCounts, failures: NonNullable<ObjectResult["failure"]>[]) {
+  return (r: ObjectResult): ManifestEntry | undefined => {
+    if (r.outcome === "copied" || r.outcome === "adopted") counts.copied++;
+    if (r.outcome === "removed") counts.removed++;
+    if (r.failure) failures.push(r.failure);
+    return r.entry;
+  };
 }

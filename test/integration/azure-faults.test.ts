@@ -13,7 +13,7 @@ import { startAzureCopyProxy } from "../support/azureCopyProxy.ts";
 import { startAzureFilesServer, type AzureFilesServer } from "../support/azureFilesServer.ts";
 import { startAzureRig, type AzureRig } from "../support/azureRig.ts";
 import { sha256 } from "../support/s3rig.ts";
-import { FAULT_SEED, seeded } from "../support/seeded.ts";
+import { FAULT_SEED, transientFaults } from "../support/seeded.ts";
 
 const MiB = 1024 * 1024;
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 2);
@@ -38,18 +38,10 @@ after(async () => {
 });
 
 test(`simulated: with 20% of the package's requests failing (503 ServerBusy, 500, reset; seeded), Copy Blob, Copy Blob From URL, Put Block From URL and Copy File copies and deletes complete, ${ROUNDS} rounds`, async () => {
-  const random = seeded(FAULT_SEED + 1);
-  const streak = new Map<string, number>();
-  const kinds: Fault[] = [{ status: 503, code: "ServerBusy" }, { status: 500, code: "InternalError" }, { reset: true }];
+  const transient = transientFaults([{ status: 503, code: "ServerBusy" }, { status: 500, code: "InternalError" }, { reset: true }], FAULT_SEED + 1);
   // Only the package's own requests (the SDK's user agent), at most two in a row for one request:
   // transient, as the SDK's retry budget assumes. The service reading a copy source is not ours to fault.
-  fault = (req) => {
-    if (!String(req.headers["user-agent"] ?? "").includes("azsdk-js")) return undefined;
-    const key = `${req.method} ${req.url}`;
-    if (random() >= 0.2 || (streak.get(key) ?? 0) >= 2) return void streak.delete(key);
-    streak.set(key, (streak.get(key) ?? 0) + 1);
-    return kinds[Math.floor(random() * kinds.length)];
-  };
+  fault = (req) => (String(req.headers["user-agent"] ?? "").includes("azsdk-js") ? transient(req) : undefined);
   try {
     const account = rig.azurite.accounts.primary;
     const [src, dst] = [await rig.container(account), await rig.container(account)];

@@ -14,7 +14,7 @@ import { MiniEngine, type Deployed } from "../support/engine.ts";
 import { HostCallError, ProviderHost, registerUnderMocks } from "../support/providerHost.ts";
 import { startCountingProxy, type CountingProxy, type Fault } from "../support/countingProxy.ts";
 import { repoRoot, startS3Rig, type S3Rig } from "../support/s3rig.ts";
-import { FAULT_SEED, seeded } from "../support/seeded.ts";
+import { FAULT_SEED, transientFaults } from "../support/seeded.ts";
 
 let rig: S3Rig;
 let proxy: CountingProxy;
@@ -212,17 +212,10 @@ test("simulated: objects that fail for good fail the run, named with their codes
 test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded), a seed of 150 objects completes exactly", async () => {
   const [src, dst] = [await rig.bucket(), await rig.bucket({ versioned: true })];
   const objects = await seed(src, 150);
-  const random = seeded(FAULT_SEED);
-  const streak = new Map<string, number>();
-  const kinds: Fault[] = [{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }];
+  const transient = transientFaults([{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }], FAULT_SEED);
   const before = proxy.faults.length;
   // At most two faults in a row for one request: transient, as the SDKs' retry budget (3 attempts) assumes.
-  fault = (req) => {
-    const key = `${req.method} ${req.url}`;
-    if (random() >= 0.2 || (streak.get(key) ?? 0) >= 2) return void streak.delete(key);
-    streak.set(key, (streak.get(key) ?? 0) + 1);
-    return kinds[Math.floor(random() * kinds.length)];
-  };
+  fault = transient;
   try {
     const { deployed } = await rig.engine.up(await register({ source: at(src, "src/"), destination: at(dst, "seed/") }));
     fault = undefined;

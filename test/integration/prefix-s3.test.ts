@@ -167,3 +167,18 @@ test("a manifest deleted out of band: the next up plans a run that adopts what i
   await rig.engine.destroy(deployed);
   assert.equal((await listAll(dst, "out/")).length, 20, "without a manifest, destroy cannot tell what it wrote: it keeps everything");
 });
+
+test("two CopiedPrefix resources cannot share a destination prefix: the second is refused before it writes anything", async () => {
+  const [a, b, dst] = [await rig.bucket(), await rig.bucket(), await rig.bucket()];
+  await seed(a, "x/", 5);
+  await rig.put(b, "y/other.txt", "from b");
+  const { deployed } = await rig.engine.up(await register({ source: at(a, "x/"), destination: at(dst, "shared/") }, "first"));
+  const before = await listAll(dst);
+  const failed = await rig.engine.up(await register({ source: at(b, "y/"), destination: at(dst, "shared/") }, "second")).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  assert.match(String(failed?.message), /InvalidInput.*already holds the manifest of another CopiedPrefix.*Choose another destination\.prefix/);
+  assert.deepEqual(await listAll(dst), before, "nothing written, the first's manifest untouched");
+  await rig.engine.destroy(deployed);
+});

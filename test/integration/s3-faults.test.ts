@@ -8,7 +8,7 @@ import type http from "node:http";
 import { startCountingProxy, type CountingProxy, type Fault } from "../support/countingProxy.ts";
 import { HostCallError } from "../support/providerHost.ts";
 import { codeOf, sha256, startS3Rig, type S3Rig } from "../support/s3rig.ts";
-import { FAULT_SEED, seeded } from "../support/seeded.ts";
+import { FAULT_SEED, transientFaults } from "../support/seeded.ts";
 
 const MiB = 1024 * 1024;
 let rig: S3Rig;
@@ -31,16 +31,9 @@ after(async () => {
 const at = (bucket: string, key: string) => rig.at(bucket, key, { endpoint: proxy.endpoint });
 
 test("simulated: with 20% of requests failing (503 SlowDown, 500, reset; seeded), single and multipart copies and a delete still complete, through the SDKs' own retries", async () => {
-  const random = seeded(FAULT_SEED);
-  const streak = new Map<string, number>();
-  const kinds: Fault[] = [{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }];
+  const transient = transientFaults([{ status: 503, code: "SlowDown" }, { status: 500, code: "InternalError" }, { reset: true }], FAULT_SEED);
   // At most two faults in a row for one request: transient, as the retry budget (3 attempts) assumes.
-  fault = (req) => {
-    const key = `${req.method} ${req.url}`;
-    if (random() >= 0.2 || (streak.get(key) ?? 0) >= 2) return void streak.delete(key);
-    streak.set(key, (streak.get(key) ?? 0) + 1);
-    return kinds[Math.floor(random() * kinds.length)];
-  };
+  fault = transient;
   try {
     const dst = await rig.bucket();
     const before = { requests: proxy.requests.length, faults: proxy.faults.length };
